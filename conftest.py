@@ -1,0 +1,49 @@
+"""Shared pytest fixtures: reference data once per database, users per role."""
+import pytest
+
+from zhijian.core import scope as S
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from zhijian.registry.reference import load_all
+
+    with django_db_blocker.unblock():
+        load_all()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests flush the database; reload the reference data they removed."""
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        from zhijian.registry.models import Division
+        from zhijian.registry.reference import load_all
+
+        request.getfixturevalue("transactional_db")
+        if not Division.objects.exists():
+            load_all()
+
+
+@pytest.fixture
+def make_user(db):
+    from zhijian.accounts.services import create_user
+    from zhijian.registry.models import Division
+
+    counter = {"n": 0}
+
+    def _make(role=S.ROLE_OFFICER, division="320500", **kw):
+        counter["n"] += 1
+        div = Division.objects.get(pk=division) if isinstance(division, str) else division
+        if role in (S.ROLE_ENTERPRISE, S.ROLE_LAB):
+            div = None
+        username = kw.pop("username", f"{role}{counter['n']}")
+        return create_user(username, "pw-" + username, role, division=div, **kw)
+
+    return _make
+
+
+@pytest.fixture
+def enterprise_factory(db):
+    from zhijian.registry.tests.factories import make_enterprise
+
+    return make_enterprise

@@ -1,0 +1,6 @@
+"""The REST API root: each app contributes its router under /api/<app>/."""
+from django.urls import include, path
+
+urlpatterns = [
+    path("registry/", include("zhijian.registry.api.urls")),
+]

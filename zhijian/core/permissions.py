@@ -1,0 +1,40 @@
+"""API permission: role permissions by method; token clients are read-only.
+
+Kept apart from ``core.api`` because DRF imports it while loading its settings.
+"""
+from django.utils.translation import gettext_lazy as _
+from rest_framework import permissions
+
+from .querysets import permission_name
+
+ACTION_FOR_METHOD = {
+    "GET": "view", "HEAD": "view", "OPTIONS": "view",
+    "POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete",
+}
+
+
+def is_token_request(request) -> bool:
+    return getattr(request, "auth", None) is not None and hasattr(request.auth, "key_hash")
+
+
+class ScopedPermission(permissions.BasePermission):
+    """Model permission by role; rows are limited by the restricted queryset.
+
+    Token-authenticated clients (agencies) are read-only whatever their role.
+    """
+
+    message = _("You do not have permission to perform this action.")
+
+    def has_permission(self, request, view):
+        action = ACTION_FOR_METHOD.get(request.method)
+        if action is None:
+            return False
+        if action != "view" and is_token_request(request):
+            return False
+        model = getattr(getattr(view, "queryset", None), "model", None)
+        if model is None:
+            return action == "view" or request.user.is_authenticated
+        user = request.user
+        if not user.is_authenticated:
+            return action == "view" and hasattr(model, "public_q") and model.public_q() is not None
+        return user.is_superuser or user.has_perm(permission_name(model, action))

@@ -1,0 +1,521 @@
+"""The quality information registry (质量信息数据库, seed 二(二)4).
+
+Reference data (divisions, industries, the product catalog, standards) and the
+regulated world (enterprises, products, declarations, certifications, labs,
+inspectors, awards, brands). Every model inherits ``ScopedModel``, so scope and
+the audit chain come from one place.
+"""
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import uscc as stdnum_uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from zhijian.core.models import ScopedModel, TimestampedModel
+
+
+def validate_uscc(value: str) -> None:
+    """统一社会信用代码 (GB 32100-2015), checked with python-stdnum."""
+    try:
+        stdnum_uscc.validate(value)
+    except StdnumError as exc:
+        raise ValidationError(
+            _("%(value)s is not a valid unified social credit code (USCC): %(reason)s"),
+            code="invalid_uscc",
+            params={"value": value, "reason": str(exc)},
+        ) from exc
+
+
+def normalize_uscc(value: str) -> str:
+    return stdnum_uscc.compact(value or "")
+
+
+# --------------------------------------------------------------------------- reference
+
+
+class Division(ScopedModel):
+    """GB/T 2260 administrative division; the six-digit code is the key."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("province")
+        PREFECTURE = "prefecture", _("prefecture")
+        COUNTY = "county", _("county")
+
+    code = models.CharField(_("code"), max_length=6, primary_key=True)
+    name = models.CharField(_("name"), max_length=64, db_index=True)
+    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True,
+                               related_name="children", verbose_name=_("parent"))
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+
+    scope_division = "code"
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("division")
+        verbose_name_plural = _("divisions")
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @classmethod
+    def public_q(cls):
+        return Q()
+
+    def get_absolute_url(self):
+        return reverse("registry:division_detail", args=[self.pk])
+
+
+class Industry(ScopedModel):
+    """GB/T 4754-2017 national economic industry classification."""
+
+    code = models.CharField(_("code"), max_length=5, primary_key=True)
+    name = models.CharField(_("name"), max_length=128)
+    level = models.PositiveSmallIntegerField(_("level"))
+    section = models.CharField(_("section"), max_length=1)
+    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True,
+                               related_name="children", verbose_name=_("parent"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("industry")
+        verbose_name_plural = _("industries")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @classmethod
+    def public_q(cls):
+        return Q()
+
+    def get_absolute_url(self):
+        return reverse("registry:industry_detail", args=[self.pk])
+
+
+class ProductCategory(ScopedModel, TimestampedModel):
+    """A product category; ``key_supervised`` marks the 重点监管产品目录."""
+
+    class RiskClass(models.TextChoices):
+        HIGH = "high", _("high")
+        MEDIUM = "medium", _("medium")
+        LOW = "low", _("low")
+
+    class Kind(models.TextChoices):
+        INDUSTRIAL = "industrial", _("industrial product")
+        CONSUMER = "consumer", _("consumer goods")
+        AGRICULTURAL = "agricultural", _("agricultural product")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=128, db_index=True)
+    group = models.CharField(_("catalog group"), max_length=64, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.INDUSTRIAL)
+    key_supervised = models.BooleanField(_("key-supervised"), default=False)
+    risk_class = models.CharField(_("risk class"), max_length=8, choices=RiskClass.choices,
+                                  blank=True)
+    seasonal_months = models.JSONField(_("seasonal months"), default=list, blank=True,
+                                       help_text=_("Months (1-12) of the product's season."))
+    licence_required = models.BooleanField(_("production licence (XK) required"), default=False)
+    ccc_required = models.BooleanField(_("CCC required"), default=False)
+    special_requirements = models.CharField(_("special requirements"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("product category")
+        verbose_name_plural = _("product categories")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        bad = [m for m in self.seasonal_months or [] if not isinstance(m, int) or not 1 <= m <= 12]
+        if bad:
+            raise ValidationError({"seasonal_months": _("Months must be whole numbers 1-12.")})
+
+    @classmethod
+    def public_q(cls):
+        return Q()
+
+    def get_absolute_url(self):
+        return reverse("registry:productcategory_detail", args=[self.pk])
+
+
+class Standard(ScopedModel, TimestampedModel):
+    class Kind(models.TextChoices):
+        NATIONAL_MANDATORY = "national_mandatory", _("national mandatory (GB)")
+        NATIONAL_RECOMMENDED = "national_recommended", _("national recommended (GB/T)")
+        INDUSTRY = "industry", _("industry")
+        LOCAL = "local", _("local (DB)")
+        GROUP = "group", _("group (T/)")
+        ENTERPRISE = "enterprise", _("enterprise (Q/)")
+
+    class Status(models.TextChoices):
+        CURRENT = "current", _("current")
+        UPCOMING = "upcoming", _("issued, not yet effective")
+        ABOLISHED = "abolished", _("abolished")
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.CURRENT)
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    effective_on = models.DateField(_("effective on"), null=True, blank=True)
+    issuer = models.CharField(_("issuer"), max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("standard")
+        verbose_name_plural = _("standards")
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    @classmethod
+    def public_q(cls):
+        return Q()
+
+    def get_absolute_url(self):
+        return reverse("registry:standard_detail", args=[self.pk])
+
+
+# --------------------------------------------------------------------------- regulated world
+
+
+class Enterprise(ScopedModel, TimestampedModel):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        ABNORMAL = "abnormal", _("on the abnormal-operation list")
+        REVOKED = "revoked", _("licence revoked")
+        CANCELLED = "cancelled", _("deregistered")
+
+    class Scale(models.TextChoices):
+        LARGE = "large", _("large")
+        MEDIUM = "medium", _("medium")
+        SMALL = "small", _("small")
+        MICRO = "micro", _("micro")
+
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True,
+                            validators=[validate_uscc])
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    division = models.ForeignKey(Division, models.PROTECT, related_name="enterprises",
+                                 verbose_name=_("division"))
+    industry = models.ForeignKey(Industry, models.PROTECT, null=True, blank=True,
+                                 related_name="enterprises", verbose_name=_("industry"))
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=64, blank=True)
+    established_on = models.DateField(_("established on"), null=True, blank=True)
+    registered_capital = models.DecimalField(_("registered capital (10k yuan)"), max_digits=14,
+                                             decimal_places=2, null=True, blank=True)
+    scale = models.CharField(_("scale"), max_length=8, choices=Scale.choices, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.ACTIVE, db_index=True)
+    phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+
+    scope_division = "division"
+    scope_enterprise = "pk"
+
+    class Meta:
+        ordering = ["uscc"]
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        indexes = [models.Index(fields=["division", "status"])]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def public_q(cls):
+        # Registration information is public (企业信息公示暂行条例 Art. 6).
+        return Q()
+
+    def clean(self):
+        if self.uscc:
+            self.uscc = normalize_uscc(self.uscc)
+
+    def get_absolute_url(self):
+        return reverse("registry:enterprise_detail", args=[self.pk])
+
+
+class Product(ScopedModel, TimestampedModel):
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="products",
+                                   verbose_name=_("enterprise"))
+    category = models.ForeignKey(ProductCategory, models.PROTECT, related_name="products",
+                                 verbose_name=_("category"))
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    brand = models.CharField(_("brand"), max_length=100, blank=True)
+    model_number = models.CharField(_("model"), max_length=100, blank=True)
+    barcode = models.CharField(_("barcode"), max_length=32, blank=True)
+    standard = models.ForeignKey(Standard, models.SET_NULL, null=True, blank=True,
+                                 related_name="products", verbose_name=_("executed standard"))
+
+    scope_division = "enterprise__division"
+    scope_enterprise = "enterprise_id"
+
+    class Meta:
+        ordering = ["enterprise_id", "name"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def public_q(cls):
+        return Q()
+
+    def get_absolute_url(self):
+        return reverse("registry:product_detail", args=[self.pk])
+
+
+class StandardDeclaration(ScopedModel, TimestampedModel):
+    """企业标准自我声明公开 (标准化法 Art. 27): the standard an enterprise executes."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        PUBLISHED = "published", _("published")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="declarations",
+                                   verbose_name=_("enterprise"))
+    product_name = models.CharField(_("product"), max_length=200)
+    category = models.ForeignKey(ProductCategory, models.PROTECT, null=True, blank=True,
+                                 related_name="declarations", verbose_name=_("category"))
+    standard = models.ForeignKey(Standard, models.PROTECT, related_name="declarations",
+                                 verbose_name=_("declared standard"))
+    indicators = models.TextField(_("performance indicators"), blank=True,
+                                  help_text=_("The functional and performance indicators declared."))
+    published_on = models.DateField(_("publication date"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.PUBLISHED, db_index=True)
+
+    scope_division = "enterprise__division"
+    scope_enterprise = "enterprise_id"
+
+    class Meta:
+        ordering = ["-published_on", "id"]
+        verbose_name = _("standard self-declaration")
+        verbose_name_plural = _("standard self-declarations")
+
+    def __str__(self):
+        return f"{self.enterprise} — {self.product_name} ({self.standard.code})"
+
+    def clean(self):
+        if self.status == self.Status.PUBLISHED and not self.published_on:
+            raise ValidationError({"published_on": _("A published declaration needs its publication date.")})
+
+    @classmethod
+    def public_q(cls):
+        return Q(status=cls.Status.PUBLISHED)
+
+    def get_absolute_url(self):
+        return reverse("registry:standarddeclaration_detail", args=[self.pk])
+
+
+class Certification(ScopedModel, TimestampedModel):
+    class Kind(models.TextChoices):
+        CCC = "ccc", _("compulsory certification (CCC)")
+        LICENCE = "licence", _("production licence (XK)")
+        QMS = "qms", _("quality management system (ISO 9001)")
+        EMS = "ems", _("environmental management (ISO 14001)")
+        PRODUCT = "product", _("voluntary product certification")
+        OTHER = "other", _("other")
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("valid")
+        SUSPENDED = "suspended", _("suspended")
+        REVOKED = "revoked", _("revoked")
+        EXPIRED = "expired", _("expired")
+
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="certifications",
+                                   verbose_name=_("enterprise"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    number = models.CharField(_("certificate number"), max_length=64)
+    issuer = models.CharField(_("issuer"), max_length=128, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.VALID)
+
+    scope_division = "enterprise__division"
+    scope_enterprise = "enterprise_id"
+
+    class Meta:
+        ordering = ["enterprise_id", "kind", "number"]
+        verbose_name = _("certification")
+        verbose_name_plural = _("certifications")
+        constraints = [models.UniqueConstraint(fields=["kind", "number"], name="uniq_cert_number")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number}"
+
+    def clean(self):
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("Must not be before the start date.")})
+
+    @classmethod
+    def public_q(cls):
+        return Q()
+
+    def get_absolute_url(self):
+        return reverse("registry:certification_detail", args=[self.pk])
+
+
+class Lab(ScopedModel, TimestampedModel):
+    """检验检测机构: accredited testing body (CMA / CNAS)."""
+
+    class Level(models.TextChoices):
+        NATIONAL = "national", _("national")
+        PROVINCIAL = "provincial", _("provincial")
+        CITY = "city", _("city")
+        COUNTY = "county", _("county")
+        PRIVATE = "private", _("third-party")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        SUSPENDED = "suspended", _("suspended")
+        REVOKED = "revoked", _("revoked")
+
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True,
+                            validators=[validate_uscc])
+    accreditation_number = models.CharField(_("accreditation number"), max_length=64, unique=True)
+    division = models.ForeignKey(Division, models.PROTECT, related_name="labs",
+                                 verbose_name=_("division"))
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    scope_text = models.TextField(_("accredited scope"), blank=True)
+    categories = models.ManyToManyField(ProductCategory, blank=True, related_name="labs",
+                                        verbose_name=_("product categories in scope"))
+    accredited_until = models.DateField(_("accredited until"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.ACTIVE)
+
+    scope_division = "division"
+    scope_lab = "pk"
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("lab")
+        verbose_name_plural = _("labs")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def public_q(cls):
+        return Q()
+
+    def get_absolute_url(self):
+        return reverse("registry:lab_detail", args=[self.pk])
+
+
+class Inspector(ScopedModel, TimestampedModel):
+    """执法检查人员名录库: law-enforcement inspectors qualified for product fields."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        SUSPENDED = "suspended", _("suspended")
+        RETIRED = "retired", _("retired")
+
+    name = models.CharField(_("name"), max_length=64, db_index=True)
+    badge_number = models.CharField(_("enforcement certificate number"), max_length=32, unique=True)
+    division = models.ForeignKey(Division, models.PROTECT, related_name="inspectors",
+                                 verbose_name=_("division"))
+    categories = models.ManyToManyField(ProductCategory, blank=True, related_name="inspectors",
+                                        verbose_name=_("qualified product categories"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.ACTIVE, db_index=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    scope_division = "division"
+
+    class Meta:
+        ordering = ["division_id", "name"]
+        verbose_name = _("inspector")
+        verbose_name_plural = _("inspectors")
+
+    def __str__(self):
+        return f"{self.name} ({self.badge_number})"
+
+    def get_absolute_url(self):
+        return reverse("registry:inspector_detail", args=[self.pk])
+
+
+class Award(ScopedModel, TimestampedModel):
+    """Quality awards (seed 一(三)1, 三(三))."""
+
+    class Kind(models.TextChoices):
+        CHINA_QUALITY = "china_quality", _("China Quality Award")
+        CHINA_QUALITY_NOMINATION = "china_quality_nomination", _("China Quality Award nomination")
+        CHINA_INDUSTRY = "china_industry", _("China Industry Award")
+        NATIONAL_QUALITY = "national_quality", _("National Quality Award")
+        JIANGSU_QUALITY = "provincial_quality", _("Provincial Quality Award")
+        LUBAN = "luban", _("Luban Prize (construction)")
+        YANGZI = "yangzi", _("Yangzi Cup (provincial construction)")
+        ZHAN_TIANYOU = "zhan_tianyou", _("Zhan Tianyou Award (civil engineering)")
+        DAYU = "dayu", _("Dayu Award (water works)")
+        PROVINCIAL_TRANSPORT = "provincial_transport", _("Provincial quality transport project")
+        PROVINCIAL_WATER = "provincial_water", _("Provincial quality water project")
+        OTHER = "other", _("other")
+
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="awards",
+                                   verbose_name=_("enterprise"))
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"))
+    awarded_by = models.CharField(_("awarded by"), max_length=128, blank=True)
+
+    scope_division = "enterprise__division"
+    scope_enterprise = "enterprise_id"
+
+    class Meta:
+        ordering = ["-year", "id"]
+        verbose_name = _("award")
+        verbose_name_plural = _("awards")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.year}"
+
+    @classmethod
+    def public_q(cls):
+        return Q()
+
+    def get_absolute_url(self):
+        return reverse("registry:award_detail", args=[self.pk])
+
+
+class Brand(ScopedModel, TimestampedModel):
+    """Brand recognitions (seed 一(三)1: well-known marks, provincial famous marks, 江苏名牌…)."""
+
+    class Kind(models.TextChoices):
+        WELL_KNOWN = "well_known", _("well-known trademark (驰名商标)")
+        FAMOUS = "famous", _("provincial famous trademark (著名商标)")
+        PROVINCIAL_BRAND = "provincial_brand", _("provincial famous brand product (名牌)")
+        INTERNATIONAL = "international", _("internationally known brand")
+        SERVICE = "service", _("provincial service brand")
+        OTHER = "other", _("other")
+
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="brands",
+                                   verbose_name=_("enterprise"))
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    name = models.CharField(_("brand name"), max_length=128)
+    year = models.PositiveSmallIntegerField(_("year recognised"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    scope_division = "enterprise__division"
+    scope_enterprise = "enterprise_id"
+
+    class Meta:
+        ordering = ["-year", "id"]
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @classmethod
+    def public_q(cls):
+        return Q()
+
+    def get_absolute_url(self):
+        return reverse("registry:brand_detail", args=[self.pk])
