@@ -1,0 +1,66 @@
+"""Load the demo data set and create one demo account per role (for ``make run``)."""
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from zhijian.accounts.models import APIToken
+from zhijian.accounts.services import create_user
+from zhijian.core import scope as S
+from zhijian.core.context import change_context
+
+DEMO_PASSWORD = "zhijian-demo"
+
+
+class Command(BaseCommand):
+    help = "Load demo data (deterministic, seed 1) and create one demo account per role."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--password", default=DEMO_PASSWORD)
+
+    def handle(self, *args, seed, password, **options):
+        from zhijian.registry.generator import load_demo
+        from zhijian.registry.models import Division, Enterprise, Inspector, Lab
+
+        with change_context(source="cli"):
+            counts = load_demo(seed=seed, progress=True)
+        for name, n in counts.items():
+            self.stdout.write(f"  {name}: {n}")
+
+        User = get_user_model()
+        suzhou = Enterprise.objects.filter(division__pk__startswith="3205").order_by("pk").first()
+        lab = Lab.objects.filter(division__pk__startswith="3205").order_by("pk").first()
+        inspector = Inspector.objects.filter(division__pk__startswith="3205", user__isnull=True) \
+            .order_by("pk").first()
+        accounts = [
+            ("province", S.ROLE_PROVINCE_ADMIN, {"division": Division.objects.get(pk="320000")},
+             "江苏省局管理员"),
+            ("suzhou", S.ROLE_OFFICER, {"division": Division.objects.get(pk="320500")}, "苏州市局执法人员"),
+            ("kunshan", S.ROLE_OFFICER, {"division": Division.objects.get(pk="320583")}, "昆山市局执法人员"),
+            ("nanjing", S.ROLE_OFFICER, {"division": Division.objects.get(pk="320100")}, "南京市局执法人员"),
+            ("inspector", S.ROLE_INSPECTOR, {"division": Division.objects.get(pk="320500"),
+                                             "inspector": inspector}, "检查员"),
+            ("lab", S.ROLE_LAB, {"lab": lab}, "检验机构用户"),
+            ("enterprise", S.ROLE_ENTERPRISE, {"enterprise": suzhou}, "企业用户"),
+            ("agency", S.ROLE_AGENCY, {}, "联合奖惩接口用户"),
+        ]
+        rows = []
+        with transaction.atomic(), change_context(source="cli"):
+            for username, role, kw, full_name in accounts:
+                user = User.objects.filter(username=username).first()
+                if user is None:
+                    user = create_user(username, password, role, full_name=full_name, **kw)
+                    if role == S.ROLE_PROVINCE_ADMIN:
+                        user.is_staff = True
+                        user.save(update_fields=["is_staff"])
+                    note = ""
+                    if role == S.ROLE_AGENCY:
+                        _, key = APIToken.issue(user, "demo agency token")
+                        note = f"API token: {key}"
+                else:
+                    note = "(exists)"
+                bound = kw.get("enterprise") or kw.get("lab") or kw.get("division") or "province"
+                rows.append((username, role, str(bound), note))
+        self.stdout.write(self.style.SUCCESS(f"\nDemo accounts (password: {password}):"))
+        for username, role, bound, note in rows:
+            self.stdout.write(f"  {username:<11} {role:<15} {bound}  {note}")
