@@ -71,7 +71,7 @@ class Industry(ScopedModel):
     """GB/T 4754-2017 national economic industry classification."""
 
     code = models.CharField(_("code"), max_length=5, primary_key=True)
-    name = models.CharField(_("name"), max_length=128)
+    name = models.CharField(_("name"), max_length=255)
     level = models.PositiveSmallIntegerField(_("level"))
     section = models.CharField(_("section"), max_length=1)
     parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True,
@@ -107,7 +107,7 @@ class ProductCategory(ScopedModel, TimestampedModel):
         AGRICULTURAL = "agricultural", _("agricultural product")
 
     code = models.CharField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=128, db_index=True)
+    name = models.CharField(_("name"), max_length=255, db_index=True)
     group = models.CharField(_("catalog group"), max_length=64, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.INDUSTRIAL)
     key_supervised = models.BooleanField(_("key-supervised"), default=False)

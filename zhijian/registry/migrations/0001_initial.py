@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('created', models.DateTimeField(auto_now_add=True)),
                 ('last_updated', models.DateTimeField(auto_now=True)),
                 ('code', models.CharField(max_length=32, unique=True, verbose_name='code')),
-                ('name', models.CharField(db_index=True, max_length=128, verbose_name='name')),
+                ('name', models.CharField(db_index=True, max_length=255, verbose_name='name')),
                 ('group', models.CharField(blank=True, max_length=64, verbose_name='catalog group')),
                 ('kind', models.CharField(choices=[('industrial', 'industrial product'), ('consumer', 'consumer goods'), ('agricultural', 'agricultural product')], default='industrial', max_length=16, verbose_name='kind')),
                 ('key_supervised', models.BooleanField(default=False, verbose_name='key-supervised')),
@@ -133,7 +133,7 @@ class Migration(migrations.Migration):
             name='Industry',
             fields=[
                 ('code', models.CharField(max_length=5, primary_key=True, serialize=False, verbose_name='code')),
-                ('name', models.CharField(max_length=128, verbose_name='name')),
+                ('name', models.CharField(max_length=255, verbose_name='name')),
                 ('level', models.PositiveSmallIntegerField(verbose_name='level')),
                 ('section', models.CharField(max_length=1, verbose_name='section')),
                 ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='registry.industry', verbose_name='parent')),
