@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from zhijian.registry.reference import data_dir, load_all
+from zhijian.reference import load_all
+from zhijian.registry.reference import data_dir
 
 
 class Command(BaseCommand):

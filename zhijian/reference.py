@@ -1,0 +1,13 @@
+"""All reference data of the platform, loaded by ``zhijian load-reference`` and the tests."""
+
+
+def load_all() -> dict[str, int]:
+    from django.db import transaction
+
+    from zhijian.deadlines.reference import load_time_limits
+    from zhijian.registry.reference import load_all as load_registry
+
+    with transaction.atomic():
+        counts = load_registry()
+        counts["time limits"] = load_time_limits()
+    return counts
