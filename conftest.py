@@ -3,10 +3,19 @@ import pytest
 
 from zhijian.core import scope as S
 
+pytest_plugins = ["zhijian.core.testing.browser"]
+
+
+def pytest_configure(config):
+    """Fast password hashing in tests (real hashing costs ~0.3 s per user created)."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    from zhijian.registry.reference import load_all
+    from zhijian.reference import load_all
 
     with django_db_blocker.unblock():
         load_all()
@@ -15,9 +24,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _reference_data(request):
     """Transactional tests flush the database; reload the reference data they removed."""
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    by_marker = marker is not None and marker.kwargs.get("transaction", False)
+    if by_marker or "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
         from zhijian.registry.models import Division
-        from zhijian.registry.reference import load_all
+        from zhijian.reference import load_all
 
         request.getfixturevalue("transactional_db")
         if not Division.objects.exists():

@@ -6,8 +6,10 @@ def load_all() -> dict[str, int]:
 
     from zhijian.deadlines.reference import load_time_limits
     from zhijian.registry.reference import load_all as load_registry
+    from zhijian.spotcheck.reference import load_pass_rate_targets
 
     with transaction.atomic():
         counts = load_registry()
         counts["time limits"] = load_time_limits()
+        counts["pass-rate targets"] = load_pass_rate_targets()
     return counts

@@ -35,9 +35,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_tables2",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "zhijian.core",
     "zhijian.accounts",
     "zhijian.registry",
+    "zhijian.deadlines",
+    "zhijian.spotcheck",
     "zhijian.portal",
 ]
 
@@ -137,17 +141,32 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("ZHIJIAN_ANON_RATE", "600/minute")},
+    "DEFAULT_THROTTLE_CLASSES": ["zhijian.core.throttling.AnonRateThrottle",
+                                 "zhijian.core.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("ZHIJIAN_ANON_RATE", "600/minute"),
+                               "token": os.environ.get("ZHIJIAN_TOKEN_RATE", "1200/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Zhijian API",
     "DESCRIPTION": "Quality-supervision platform: registry, spot checks, credit, complaints.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"DivisionLevelEnum": "zhijian.registry.models.Division.Level"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                       "LOCATION": "zhijian_cache"}}
+
+# Background jobs (imports, ...): django-tasks with its database backend; `manage.py db_worker`
+# runs them. ZHIJIAN_TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend runs them
+# in-process (tests use that).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("ZHIJIAN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# Imports: largest upload accepted by the web page (bytes); the CLI has no limit.
+ZHIJIAN_IMPORT_MAX_UPLOAD = int(os.environ.get("ZHIJIAN_IMPORT_MAX_UPLOAD", 256 * 1024 * 1024))
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024

@@ -3,8 +3,11 @@ import datetime
 import decimal
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .querysets import RestrictedQuerySet
 
@@ -64,12 +67,15 @@ class ScopedModel(ChangeLoggedModel):
       data without a region (visible to all staff, editable per permission).
     * ``scope_enterprise``: path to the owning enterprise's id, for enterprise users.
     * ``scope_lab``: path to the owning lab's id, for lab users.
+    * ``scope_inspector``: path to assigned inspectors' ids; inspectors then see
+      only their own rows of this model (otherwise they read by region).
     * ``public_q()``: what anonymous users may read (``None``: nothing).
     """
 
     scope_division: str | None = None
     scope_enterprise: str | None = None
     scope_lab: str | None = None
+    scope_inspector: str | None = None
 
     objects = RestrictedManager()
 
@@ -87,3 +93,88 @@ class TimestampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+# --------------------------------------------------------------------------- import jobs
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view"):
+        """Users see their own import jobs; province administrators see all."""
+        from .scope import ROLE_PROVINCE_ADMIN, scope_for
+
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        scope = scope_for(user)
+        if scope.unrestricted or scope.role == ROLE_PROVINCE_ADMIN:
+            return self
+        return self.filter(user=user)
+
+
+def _import_upload_to(instance, filename):
+    return f"imports/{timezone.now():%Y/%m}/{filename}"
+
+
+def _import_errors_to(instance, filename):
+    return f"imports/errors/{timezone.now():%Y/%m}/{filename}"
+
+
+class ImportJob(models.Model):
+    """One import of one file (from the web page or the command line)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        RUNNING = "running", _("running")
+        FAILED = "failed", _("failed")
+        DONE = "done", _("done")
+
+    class Mode(models.TextChoices):
+        CREATE = "create", _("create new rows only")
+        UPSERT = "upsert", _("create new rows and update existing ones")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                             related_name="import_jobs", verbose_name=_("user"),
+                             help_text=_("Empty for a system import (command line, province scope)."))
+    importer = models.CharField(_("import type"), max_length=64)
+    model = models.CharField(_("model"), max_length=100)
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.CREATE)
+    source = models.CharField(_("source"), max_length=8, default="web")
+    file = models.FileField(_("file"), upload_to=_import_upload_to, max_length=255)
+    file_name = models.CharField(_("file name"), max_length=255)
+    encoding = models.CharField(_("encoding"), max_length=32, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices,
+                              default=Status.PENDING, db_index=True)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    processed = models.PositiveIntegerField(_("rows processed"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    created_count = models.PositiveIntegerField(_("rows created"), default=0)
+    updated_count = models.PositiveIntegerField(_("rows updated"), default=0)
+    first_id = models.BigIntegerField(_("first id created"), null=True, blank=True)
+    last_id = models.BigIntegerField(_("last id created"), null=True, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    errors_file = models.FileField(_("error file"), upload_to=_import_errors_to, blank=True,
+                                   max_length=255)
+    errors_preview = models.JSONField(_("first errors"), default=list, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    started = models.DateTimeField(_("started"), null=True, blank=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+
+    def __str__(self):
+        return f"{self.importer}: {self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.FAILED, self.Status.DONE)
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("registry:importjob_detail", args=[self.pk])

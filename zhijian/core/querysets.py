@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from .scope import (
     ROLE_ENTERPRISE,
+    ROLE_INSPECTOR,
     ROLE_LAB,
     scope_for,
 )
@@ -40,6 +41,11 @@ def scope_q(model, user, action: str = "view") -> Q | None:
         return _owner_q(model, model.scope_enterprise, scope.enterprise_id, action)
     if scope.role == ROLE_LAB:
         return _owner_q(model, model.scope_lab, scope.lab_id, action)
+    if scope.role == ROLE_INSPECTOR and model.scope_inspector is not None:
+        # Inspectors work on their own assignments (e.g. spot-check tasks).
+        if scope.inspector_id is None:
+            return None
+        return Q(**{model.scope_inspector: scope.inspector_id})
     # Staff and agencies: the division prefix.
     if model.scope_division is None:
         return Q()  # reference data without a region (catalogs, standards)
@@ -57,7 +63,10 @@ def _owner_q(model, path, owner_id, action):
         own = Q(**{path: owner_id})
         if action == "view":
             public = model.public_q()
-            return own | public if public is not None else own
+            if public is None:
+                return own
+            # An empty Q means "every row is public"; ``own | Q()`` would be just ``own``.
+            return own | public if public else Q()
         return own
     if action == "view":
         return model.public_q()

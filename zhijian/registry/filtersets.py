@@ -75,7 +75,7 @@ class EnterpriseFilterSet(SearchFilterSet):
     search_fields = ("uscc__iexact", "name")
     division = django_filters.CharFilter(field_name="division__pk", method=in_division,
                                          label=_("Division (and below)"))
-    industry = django_filters.CharFilter(field_name="industry_id", lookup_expr="startswith")
+    industry = django_filters.CharFilter(field_name="industry__pk", lookup_expr="startswith")
 
     class Meta:
         model = models.Enterprise

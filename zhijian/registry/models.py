@@ -197,7 +197,7 @@ class Enterprise(ScopedModel, TimestampedModel):
 
     uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True,
                             validators=[validate_uscc])
-    name = models.CharField(_("name"), max_length=200, db_index=True)
+    name = models.CharField(_("name"), max_length=200)
     division = models.ForeignKey(Division, models.PROTECT, related_name="enterprises",
                                  verbose_name=_("division"))
     industry = models.ForeignKey(Industry, models.PROTECT, null=True, blank=True,
@@ -209,7 +209,7 @@ class Enterprise(ScopedModel, TimestampedModel):
                                              decimal_places=2, null=True, blank=True)
     scale = models.CharField(_("scale"), max_length=8, choices=Scale.choices, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices,
-                              default=Status.ACTIVE, db_index=True)
+                              default=Status.ACTIVE)
     phone = models.CharField(_("contact phone"), max_length=32, blank=True)
 
     scope_division = "division"

@@ -28,7 +28,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name}: {n}")
 
         User = get_user_model()
-        suzhou = Enterprise.objects.filter(division__pk__startswith="3205").order_by("pk").first()
+        suzhou = Enterprise.objects.filter(division__pk__startswith="3205", products__isnull=False) \
+            .order_by("pk").first()
         lab = Lab.objects.filter(division__pk__startswith="3205").order_by("pk").first()
         inspector = Inspector.objects.filter(division__pk__startswith="3205", user__isnull=True) \
             .order_by("pk").first()
