@@ -1,0 +1,11 @@
+"""Main-menu entries of the public portal (shown to everyone)."""
+from django.utils.translation import gettext_lazy as _
+
+from zhijian.core.navigation import MenuGroup, MenuItem
+
+MENU = [
+    MenuGroup(_("Public information"), [
+        MenuItem("portal:enterprise_lookup", label=_("Enterprise lookup"), public=True),
+        MenuItem("portal:declaration_list", label=_("Standard self-declarations"), public=True),
+    ], public=True),
+]
