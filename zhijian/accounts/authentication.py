@@ -33,3 +33,22 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Token"
+
+
+try:  # describe the scheme in the OpenAPI schema (drf-spectacular)
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+except ImportError:  # pragma: no cover - the schema generator is optional at run time
+    pass
+else:
+    class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+        target_class = "zhijian.accounts.authentication.TokenAuthentication"
+        name = "tokenAuth"
+
+        def get_security_definition(self, auto_schema):
+            return {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": _('Read-only agency token: "Token <key>" (issued with '
+                                 "`manage.py issue_token`)."),
+            }

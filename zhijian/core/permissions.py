@@ -5,7 +5,7 @@ Kept apart from ``core.api`` because DRF imports it while loading its settings.
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 
-from .querysets import permission_name
+from .querysets import permission_name, scope_q
 
 ACTION_FOR_METHOD = {
     "GET": "view", "HEAD": "view", "OPTIONS": "view",
@@ -35,6 +35,11 @@ class ScopedPermission(permissions.BasePermission):
         if model is None:
             return action == "view" or request.user.is_authenticated
         user = request.user
+        if hasattr(model, "public_q"):
+            # The same rule as ``restrict``: refused when no row at all could be in scope
+            # (no role permission; anonymous and the model has no public rows; an
+            # enterprise or lab user and the model has neither its rows nor public ones).
+            return scope_q(model, user, action) is not None
         if not user.is_authenticated:
-            return action == "view" and hasattr(model, "public_q") and model.public_q() is not None
+            return False
         return user.is_superuser or user.has_perm(permission_name(model, action))
