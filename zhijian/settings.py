@@ -6,7 +6,6 @@ Everything that differs between deployments comes from environment variables
 import os
 from pathlib import Path
 
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ZHIJIAN_VAR_DIR", BASE_DIR / "var"))

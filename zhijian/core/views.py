@@ -21,7 +21,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db import models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
-from django.forms import ModelChoiceField
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -30,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django_tables2 import RequestConfig
 
+from .filtering import limit_filter_form
 from .querysets import scope_q
 
 EXPORT_FORMATS = {"csv": "CSV", "xlsx": "Excel"}
@@ -141,10 +141,9 @@ class ObjectListView(ScopedObjectMixin, View):
         return filterset
 
     def customize_filter_form(self, form):
-        """Limit related choices to what the user may see; relabel fields."""
+        """Limit related choices to what the user may see (keys bounded); relabel fields."""
+        limit_filter_form(form, self.request.user)
         for name, field in form.fields.items():
-            if isinstance(field, ModelChoiceField) and hasattr(field.queryset, "restrict"):
-                field.queryset = field.queryset.restrict(self.request.user, "view")
             if name in self.filter_labels:
                 field.label = self.filter_labels[name]
 

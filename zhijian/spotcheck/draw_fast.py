@@ -15,9 +15,16 @@ the kernel below runs for 16 rows at a time in SIMD lanes on all cores.
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 
-import numba as nb
+# Parallel kernels are launched from one thread at a time (the pool-hash thread uses the
+# serial kernel), so numba's plain pthreads "workqueue" layer suffices; the OpenMP layer
+# was seen to abort a short-lived process at exit ("terminate called without an active
+# exception"). A deployment may still choose another layer with NUMBA_THREADING_LAYER.
+os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
+
+import numba as nb  # noqa: E402
 import numpy as np
 
 _K = np.array([
