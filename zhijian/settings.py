@@ -93,6 +93,7 @@ def _database():
             "PORT": os.environ.get("PGPORT", "5432"),
             "TEST": {"NAME": os.environ.get("ZHIJIAN_TEST_DB", "test_zhijian")},
         }
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded database lives here
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("ZHIJIAN_SQLITE", str(VAR_DIR / "zhijian.sqlite3")),
