@@ -20,4 +20,3 @@ def test_related_filter_choices_are_limited_to_scope(client, make_user, enterpri
     response = client.get(f"/registry/products/?enterprise={nanjing.pk}")
     assert response.status_code == 200
     assert "enterprise" in response.context["filterset"].errors
-
