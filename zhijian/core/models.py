@@ -86,6 +86,13 @@ class ScopedModel(ChangeLoggedModel):
     def public_q(cls) -> Q | None:
         return None
 
+    def get_absolute_url(self):
+        """``<app_label>:<model_name>_detail`` by convention (the generic views' URL names)."""
+        from django.urls import reverse
+
+        opts = self._meta
+        return reverse(f"{opts.app_label}:{opts.model_name}_detail", args=[self.pk])
+
 
 class TimestampedModel(models.Model):
     created = models.DateTimeField(auto_now_add=True)

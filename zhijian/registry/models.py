@@ -8,7 +8,6 @@ the audit chain come from one place.
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -63,9 +62,6 @@ class Division(ScopedModel):
     def public_q(cls):
         return Q()
 
-    def get_absolute_url(self):
-        return reverse("registry:division_detail", args=[self.pk])
-
 
 class Industry(ScopedModel):
     """GB/T 4754-2017 national economic industry classification."""
@@ -88,9 +84,6 @@ class Industry(ScopedModel):
     @classmethod
     def public_q(cls):
         return Q()
-
-    def get_absolute_url(self):
-        return reverse("registry:industry_detail", args=[self.pk])
 
 
 class ProductCategory(ScopedModel, TimestampedModel):
@@ -136,9 +129,6 @@ class ProductCategory(ScopedModel, TimestampedModel):
     def public_q(cls):
         return Q()
 
-    def get_absolute_url(self):
-        return reverse("registry:productcategory_detail", args=[self.pk])
-
 
 class Standard(ScopedModel, TimestampedModel):
     class Kind(models.TextChoices):
@@ -174,9 +164,6 @@ class Standard(ScopedModel, TimestampedModel):
     @classmethod
     def public_q(cls):
         return Q()
-
-    def get_absolute_url(self):
-        return reverse("registry:standard_detail", args=[self.pk])
 
 
 # --------------------------------------------------------------------------- regulated world
@@ -233,9 +220,6 @@ class Enterprise(ScopedModel, TimestampedModel):
         if self.uscc:
             self.uscc = normalize_uscc(self.uscc)
 
-    def get_absolute_url(self):
-        return reverse("registry:enterprise_detail", args=[self.pk])
-
 
 class Product(ScopedModel, TimestampedModel):
     enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="products",
@@ -263,9 +247,6 @@ class Product(ScopedModel, TimestampedModel):
     @classmethod
     def public_q(cls):
         return Q()
-
-    def get_absolute_url(self):
-        return reverse("registry:product_detail", args=[self.pk])
 
 
 class StandardDeclaration(ScopedModel, TimestampedModel):
@@ -307,9 +288,6 @@ class StandardDeclaration(ScopedModel, TimestampedModel):
     @classmethod
     def public_q(cls):
         return Q(status=cls.Status.PUBLISHED)
-
-    def get_absolute_url(self):
-        return reverse("registry:standarddeclaration_detail", args=[self.pk])
 
 
 class Certification(ScopedModel, TimestampedModel):
@@ -357,9 +335,6 @@ class Certification(ScopedModel, TimestampedModel):
     def public_q(cls):
         return Q()
 
-    def get_absolute_url(self):
-        return reverse("registry:certification_detail", args=[self.pk])
-
 
 class Lab(ScopedModel, TimestampedModel):
     """检验检测机构: accredited testing body (CMA / CNAS)."""
@@ -405,9 +380,6 @@ class Lab(ScopedModel, TimestampedModel):
     def public_q(cls):
         return Q()
 
-    def get_absolute_url(self):
-        return reverse("registry:lab_detail", args=[self.pk])
-
 
 class Inspector(ScopedModel, TimestampedModel):
     """执法检查人员名录库: law-enforcement inspectors qualified for product fields."""
@@ -436,9 +408,6 @@ class Inspector(ScopedModel, TimestampedModel):
 
     def __str__(self):
         return f"{self.name} ({self.badge_number})"
-
-    def get_absolute_url(self):
-        return reverse("registry:inspector_detail", args=[self.pk])
 
 
 class Award(ScopedModel, TimestampedModel):
@@ -480,9 +449,6 @@ class Award(ScopedModel, TimestampedModel):
     def public_q(cls):
         return Q()
 
-    def get_absolute_url(self):
-        return reverse("registry:award_detail", args=[self.pk])
-
 
 class Brand(ScopedModel, TimestampedModel):
     """Brand recognitions (seed 一(三)1: well-known marks, provincial famous marks, 江苏名牌…)."""
@@ -517,5 +483,3 @@ class Brand(ScopedModel, TimestampedModel):
     def public_q(cls):
         return Q()
 
-    def get_absolute_url(self):
-        return reverse("registry:brand_detail", args=[self.pk])
