@@ -8,9 +8,11 @@ covered without touching this file:
 * pages: every URL of the ``registry`` and ``portal`` namespaces whose name ends
   in ``_list``, ``_detail``, ``_add``, ``_edit`` or ``_delete``.
 
-A world with objects of every registry model in 苏州 (a city district and the
-county-level city 昆山), 南京 and 北京 is built once per module, with a user of
-every role. What each role should see is computed here, independently of
+A world with objects of every registry and spot-check model in 苏州 (a city
+district and the county-level city 昆山), 南京 and 北京 is built once per module,
+with a user of every role (the inspector is bound to an inspector record, so that
+models whose rows belong to their assigned inspectors — spot-check tasks and their
+test items — are exercised with own and foreign rows). What each role should see is computed here, independently of
 ``restrict``: from where each object was built (its division), who owns it
 (enterprise / lab), whether it was built public, and the roles' declared model
 permissions (``<app>/roles.py``). Then, for each role × endpoint:
@@ -75,7 +77,7 @@ class RoleSpec:
     key: str
     role: str | None  # None = anonymous
     division: str | None = None  # the user's division (its GB/T 2260 prefix is the region)
-    bound_to: str | None = None  # "enterprise:gusu" / "lab:gusu"
+    bound_to: str | None = None  # "enterprise:gusu" / "lab:gusu" / "inspector:gusu"
     token: bool = False  # API requests with an API token (pages: the session)
 
 
@@ -84,7 +86,7 @@ ROLES = [
     RoleSpec("suzhou_officer", "officer", "320500"),
     RoleSpec("kunshan_officer", "officer", "320583"),
     RoleSpec("nanjing_officer", "officer", "320100"),
-    RoleSpec("suzhou_inspector", "inspector", "320500"),
+    RoleSpec("suzhou_inspector", "inspector", "320500", bound_to="inspector:gusu"),
     RoleSpec("lab_user", "lab", bound_to="lab:gusu"),
     RoleSpec("enterprise_user", "enterprise", bound_to="enterprise:gusu"),
     RoleSpec("agency_token", "agency", PROVINCE, token=True),
@@ -112,6 +114,7 @@ class Facts:
     enterprise: int | None
     lab: int | None
     public: bool
+    inspectors: frozenset = frozenset()  # assigned inspectors (models with ``scope_inspector``)
 
 
 @dataclass
@@ -136,6 +139,7 @@ class Actor:
     token_key: str | None = None
     enterprise_id: int | None = None
     lab_id: int | None = None
+    inspector_id: int | None = None
     perms: dict = field(default_factory=dict)  # "app.model" -> {"view", ...}
 
     @property
@@ -157,6 +161,9 @@ class Actor:
             return facts.enterprise == self.enterprise_id or (action == "view" and facts.public)
         if self.spec.role == "lab":
             return facts.lab == self.lab_id or (action == "view" and facts.public)
+        if self.spec.role == "inspector" and getattr(model, "scope_inspector", None):
+            # inspectors work on their own assignments only
+            return self.inspector_id is not None and self.inspector_id in facts.inspectors
         if facts.division is None:
             return True
         return facts.division.startswith(self.prefix)
@@ -205,7 +212,16 @@ def declared_facts(instance, public_pks) -> Facts:
     div = _path_value(instance, model.scope_division) if model.scope_division else None
     ent = _path_value(instance, model.scope_enterprise) if model.scope_enterprise else None
     lab = _path_value(instance, model.scope_lab) if model.scope_lab else None
-    return Facts(str(div) if div is not None else None, ent, lab, instance.pk in public_pks)
+    inspectors = frozenset()
+    path = getattr(model, "scope_inspector", None)
+    if path:
+        *head, last = path.split("__")
+        owner = instance
+        for part in head:
+            owner = getattr(owner, part)
+        inspectors = frozenset(getattr(owner, last).values_list("pk", flat=True))
+    return Facts(str(div) if div is not None else None, ent, lab, instance.pk in public_pks,
+                 inspectors)
 
 
 # ------------------------------------------------------------------ the world
@@ -217,12 +233,17 @@ class World:
         self.actors: dict[str, Actor] = {}
         self.enterprises: dict[str, m.Enterprise] = {}
         self.labs: dict[str, m.Lab] = {}
+        self.inspectors: dict[str, m.Inspector] = {}
+        # (model, field) -> f(current value, obj): a fresh related row for a unique constraint
+        # that includes a relation (e.g. a plan's lab per category), in the object's region
+        self.fresh_related: dict = {}
         self._public_pks: dict = {}
         self.cache: dict = {}  # payloads built once (the world is the same in every test)
         self._serial = itertools.count(7_000_000)
 
-    def add(self, instance, division, *, enterprise=None, lab=None, public=True, where=""):
-        facts = Facts(division, enterprise, lab, public)
+    def add(self, instance, division, *, enterprise=None, lab=None, public=True, where="",
+            inspectors=()):
+        facts = Facts(division, enterprise, lab, public, frozenset(inspectors))
         label = f"{type(instance).__name__}#{instance.pk} [{where or division}]"
         self.objects.append(Obj(instance, facts, label))
         return instance
@@ -269,6 +290,89 @@ class World:
 
     def serial(self):
         return next(self._serial)
+
+
+def build_spotcheck_world(w: World, cats) -> None:
+    """Spot-check plans (published and not), draws, plan labs, tasks assigned to inspectors and
+    labs (published results and pending ones), test items and inspector conflicts."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from zhijian.spotcheck import models as sc
+
+    def plan(division, status, where):
+        p = sc.Plan.objects.create(title=f"矩阵{where}抽查计划", kind="routine", year=2026, period="2026",
+                                   starts_on=dt.date(2026, 3, 1), ends_on=dt.date(2026, 11, 30),
+                                   division_id=division, quota_mode="count", quota_count=1,
+                                   status=status)
+        p.categories.set(cats[:2])
+        return p
+
+    published, draft = sc.Plan.Status.PUBLISHED, sc.Plan.Status.DRAFT
+    plans = {}
+    for key, division, status in [("suzhou", "320500", published), ("kunshan", "320583", draft),
+                                  ("nanjing", "320100", published), ("beijing", "110101", draft)]:
+        p = plan(division, status, key)
+        plans[key] = p
+        w.add(p, division, public=status == published, where=f"plan {key}, {status}")
+        if status == published or key == "kunshan":
+            is_public = status == published
+            d = sc.Draw.objects.create(plan=p, commitment="ab" * 32, committed_at=timezone.now(),
+                                       published_at=timezone.now() if is_public else None)
+            from django.core.files.base import ContentFile
+
+            d.record_file.save(f"matrix-plan-{p.pk}-draw-record.json", ContentFile(b"{}\n"), save=False)
+            d.pool_file.save(f"matrix-plan-{p.pk}-pool.csv", ContentFile(b"uscc,division,category,risk_class\n"),
+                             save=False)
+            d.save()
+            w.add(d, division, public=is_public, where=f"draw {key}")
+    # spare draft plans: a fresh (plan, category) pair for plan-lab create payloads
+    spare = {}
+    for division in ("320500", "320583", "320100", "110101"):
+        spare[division] = plan(division, draft, f"spare {division}")
+    w.fresh_related[(sc.PlanLab, "plan")] = lambda current, obj: spare[obj.facts.division].pk
+    for key, lab_key in [("suzhou", "gusu"), ("kunshan", "kunshan"), ("nanjing", "xuanwu"),
+                         ("beijing", "beijing")]:
+        p, lab = plans[key], w.labs[lab_key]
+        pl = sc.PlanLab.objects.create(plan=p, category=cats[0], lab=lab)
+        w.add(pl, p.division_id, lab=lab.pk, public=False, where=f"plan lab {key}")
+    # tasks: (enterprise key, plan key, lab key, inspector key, published)
+    for ent_key, plan_key, lab_key, insp_key, is_public in [
+            ("gusu", "suzhou", "gusu", "gusu", True), ("gusu2", "suzhou", None, "kunshan", False),
+            ("kunshan", "suzhou", "kunshan", "kunshan", False),
+            ("xuanwu", "nanjing", "xuanwu", "xuanwu", True),
+            ("beijing", "beijing", "beijing", "beijing", False)]:
+        e = w.enterprises[ent_key]
+        lab = w.labs[lab_key] if lab_key else None
+        insp = w.inspectors[insp_key]
+        t = sc.Task.objects.create(plan=plans[plan_key], enterprise=e, category=cats[0],
+                                   division_id=e.division_id, stratum=f"{e.division_id}/x", lab=lab,
+                                   status=sc.Task.Status.CLOSED, verdict="unqualified",
+                                   published_on=dt.date(2026, 4, 1) if is_public else None)
+        t.inspectors.set([insp])
+        kw = dict(enterprise=e.pk, lab=lab.pk if lab else None, public=is_public,
+                  inspectors=[insp.pk])
+        w.add(t, e.division_id, where=f"task {ent_key}{', published' if is_public else ''}", **kw)
+        item = sc.TestItem.objects.create(task=t, name=f"矩阵{ent_key}检验项目", verdict="unqualified")
+        w.add(item, e.division_id, where=f"test item {ent_key}", **kw)
+    # conflicts: (inspector key, enterprise key); fresh enterprises of the same division
+    for insp_key, ent_key in [("gusu", "gusu2"), ("kunshan", "kunshan"), ("xuanwu", "xuanwu"),
+                              ("beijing", "beijing")]:
+        insp = w.inspectors[insp_key]
+        c = sc.InspectorConflict.objects.create(inspector=insp, enterprise=w.enterprises[ent_key],
+                                                reason=f"矩阵{insp_key}回避关系")
+        w.add(c, insp.division_id, public=False, where=f"conflict {insp_key}")
+
+    def fresh_enterprise(current, obj):
+        # the API and forms name the enterprise by its id (forms may use the USCC)
+        key = {"uscc": current} if isinstance(current, str) and not current.isdigit() else {"pk": current}
+        division = m.Enterprise.objects.get(**key).division_id
+        e = m.Enterprise.objects.create(uscc=w.uscc(division), name=f"矩阵回避企业{w.serial()}",
+                                        division_id=division)
+        return e.uscc if "uscc" in key else e.pk
+
+    w.fresh_related[(sc.InspectorConflict, "enterprise")] = fresh_enterprise
 
 
 def build_world() -> World:
@@ -320,7 +424,10 @@ def build_world() -> World:
         i = m.Inspector.objects.create(name=f"矩阵{key}检查员", badge_number=f"AMX-{key}",
                                        division_id=div, phone="1380000")
         i.categories.set(cats[:1])
+        w.inspectors[key] = i
         w.add(i, div, public=False, where=desc)
+
+    build_spotcheck_world(w, cats)
 
     from django.contrib.auth import get_user_model
 
@@ -332,7 +439,8 @@ def build_world() -> World:
             kwargs = {}
             if spec.bound_to:
                 kind, key = spec.bound_to.split(":")
-                target = w.enterprises[key] if kind == "enterprise" else w.labs[key]
+                target = {"enterprise": w.enterprises, "lab": w.labs,
+                          "inspector": w.inspectors}[kind][key]
                 kwargs[kind] = target
                 setattr(actor, f"{kind}_id", target.pk)
             division = m.Division.objects.get(pk=spec.division) if spec.division else None
@@ -511,6 +619,8 @@ def fresh_value(world: World, model, name, current, obj: Obj):
     """A new value for a unique field, valid for the field (a real USCC, a free code)."""
     n = world.serial()
     f = model._meta.get_field(name)
+    if (model, name) in world.fresh_related:
+        return world.fresh_related[(model, name)](current, obj)
     if f.choices or f.is_relation:
         return current  # a constraint's other column (kind, enterprise) changes nothing
     if name == "uscc":

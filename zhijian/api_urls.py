@@ -3,4 +3,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("registry/", include("zhijian.registry.api.urls")),
+    path("spotcheck/", include("zhijian.spotcheck.api.urls")),
+    path("credit/", include("zhijian.credit.api.urls")),
 ]

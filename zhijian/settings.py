@@ -151,7 +151,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Quality-supervision platform: registry, spot checks, credit, complaints.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"DivisionLevelEnum": "zhijian.registry.models.Division.Level"},
+    "ENUM_NAME_OVERRIDES": {"DivisionLevelEnum": "zhijian.registry.models.Division.Level",
+                            "VerdictEnum": "zhijian.spotcheck.models.Task.Verdict"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                       "LOCATION": "zhijian_cache"}}

@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("registry/", include("zhijian.registry.urls")),
+    path("spotcheck/", include("zhijian.spotcheck.urls")),
     path("accounts/", include("zhijian.accounts.urls")),
     path("api/", include("zhijian.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

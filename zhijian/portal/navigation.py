@@ -7,5 +7,8 @@ MENU = [
     MenuGroup(_("Public information"), [
         MenuItem("portal:enterprise_lookup", label=_("Enterprise lookup"), public=True),
         MenuItem("portal:declaration_list", label=_("Standard self-declarations"), public=True),
+        MenuItem("portal:spotcheck_plan_list", label=_("Spot-check plans and draws"), public=True),
+        MenuItem("portal:spotcheck_results", label=_("Spot-check results"), public=True),
+        MenuItem("portal:spotcheck_passrates", label=_("Pass rates"), public=True),
     ], public=True),
 ]

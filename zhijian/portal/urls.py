@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import spotcheck_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -9,4 +9,16 @@ urlpatterns = [
     path("declarations/<int:pk>/", views.DeclarationDetailView.as_view(), name="declaration_detail"),
     path("enterprises/", views.EnterpriseLookupView.as_view(), name="enterprise_lookup"),
     path("enterprises/<int:pk>/", views.EnterpriseDetailView.as_view(), name="enterprise_detail"),
+    # spot-check publication (一公开): plans, draws, results, pass rates, open data
+    path("spotchecks/", spotcheck_views.PlanListView.as_view(), name="spotcheck_plan_list"),
+    path("spotchecks/<int:pk>/", spotcheck_views.PlanDetailView.as_view(), name="spotcheck_plan_detail"),
+    path("spotchecks/<int:pk>/draw-record.json", spotcheck_views.DrawRecordView.as_view(),
+         name="spotcheck_draw_record"),
+    path("spotchecks/<int:pk>/pool.csv", spotcheck_views.DrawPoolView.as_view(), name="spotcheck_draw_pool"),
+    path("spotchecks/draw-spec.md", spotcheck_views.DrawSpecView.as_view(), name="spotcheck_draw_spec"),
+    path("spotchecks/results/", spotcheck_views.ResultListView.as_view(), name="spotcheck_results"),
+    path("spotchecks/results/<int:pk>/", spotcheck_views.ResultDetailView.as_view(),
+         name="spotcheck_result_detail"),
+    path("spotchecks/pass-rates/", spotcheck_views.PassRateView.as_view(), name="spotcheck_passrates"),
+    path("spotchecks/open-data/", spotcheck_views.OpenDataView.as_view(), name="spotcheck_opendata"),
 ]

@@ -378,3 +378,43 @@ class InspectorConflict(ScopedModel, TimestampedModel):
 
     def __str__(self):
         return f"{self.inspector} ↔ {self.enterprise}"
+
+    def get_absolute_url(self):
+        return reverse("spotcheck:inspectorconflict_detail", args=[self.pk])
+
+
+def _attachment_upload_to(instance, filename):
+    return f"spotcheck/tasks/{instance.task_id}/{filename}"
+
+
+class TaskAttachment(ScopedModel, TimestampedModel):
+    """A file of a task (sampling photos, further records); never served from MEDIA directly.
+
+    Downloaded only through ``spotcheck:attachment_download``, which checks the
+    task against the user's scope.
+    """
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("sampling photo")
+        RECORD = "record", _("record")
+        OTHER = "other", _("other")
+
+    task = models.ForeignKey(Task, models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PHOTO)
+    file = models.FileField(_("file"), upload_to=_attachment_upload_to)
+    name = models.CharField(_("file name"), max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("uploaded by"))
+
+    scope_division = "task__division"
+    scope_enterprise = "task__enterprise_id"
+    scope_lab = "task__lab_id"
+    scope_inspector = "task__inspectors"
+
+    class Meta:
+        ordering = ["task_id", "id"]
+        verbose_name = _("task attachment")
+        verbose_name_plural = _("task attachments")
+
+    def __str__(self):
+        return self.name

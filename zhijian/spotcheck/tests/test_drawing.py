@@ -14,6 +14,15 @@ from zhijian.spotcheck.models import InspectorConflict, Plan, PlanLab, Task
 D = dt.date
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are matched in English (the default language is zh-Hans)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def setting(make_user, enterprise_factory):
     cats = list(ProductCategory.objects.filter(key_supervised=True).order_by("code")[:2])
