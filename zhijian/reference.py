@@ -4,6 +4,7 @@
 def load_all() -> dict[str, int]:
     from django.db import transaction
 
+    from zhijian.credit.reference import load_all as load_credit
     from zhijian.deadlines.reference import load_time_limits
     from zhijian.registry.reference import load_all as load_registry
     from zhijian.spotcheck.reference import load_pass_rate_targets
@@ -12,4 +13,5 @@ def load_all() -> dict[str, int]:
         counts = load_registry()
         counts["time limits"] = load_time_limits()
         counts["pass-rate targets"] = load_pass_rate_targets()
+        counts.update(load_credit())
     return counts

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "zhijian.registry",
     "zhijian.deadlines",
     "zhijian.spotcheck",
+    "zhijian.credit",
+    "zhijian.analytics",
     "zhijian.portal",
 ]
 

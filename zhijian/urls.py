@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("registry/", include("zhijian.registry.urls")),
     path("spotcheck/", include("zhijian.spotcheck.urls")),
+    path("credit/", include("zhijian.credit.urls")),
     path("accounts/", include("zhijian.accounts.urls")),
     path("api/", include("zhijian.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

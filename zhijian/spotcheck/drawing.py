@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhijian.core.scope import division_prefix
+from zhijian.credit.services import risk_classes as credit_risk_classes
 from zhijian.registry.models import Enterprise, Inspector, Product
 
 from . import draw as engine
@@ -150,8 +151,8 @@ def perform_draw(plan: Plan, user, *, secret: str, public_value: str, public_val
                  risk_classes: dict[str, str] | None = None, engine_name: str = "auto") -> Draw:
     """Draw the plan's enterprises and inspectors and create its tasks (all or nothing).
 
-    ``risk_classes``: credit-risk class by USCC (default B for everyone until credit
-    grading provides them).
+    ``risk_classes``: credit-risk class by USCC; when not given, taken from the credit
+    grades (``zhijian.credit.services.risk_classes``; B for enterprises never graded).
     """
     plan = _locked_plan(plan, user)
     if plan.status != Plan.Status.COMMITTED:
@@ -168,7 +169,9 @@ def perform_draw(plan: Plan, user, *, secret: str, public_value: str, public_val
         raise DrawFailed(_("No enterprise is eligible: no active producer of the plan's categories "
                            "in its divisions."))
     codes = dict(plan.categories.values_list("pk", "code"))
-    classes = risk_classes or {}
+    if risk_classes is None:  # from the latest credit grades (B if never graded)
+        risk_classes = credit_risk_classes(u for _e, u, _d, _c in pairs)
+    classes = risk_classes
     pool = engine.Pool.from_rows((u, d, codes[c], classes.get(u, DEFAULT_RISK_CLASS))
                                  for _e, u, d, c in pairs)
     inspectors, by_badge = inspector_rows(plan)

@@ -1,0 +1,14 @@
+"""Default role permissions on quality credit (DESIGN §2)."""
+
+ROLE_PERMISSIONS = {
+    "province_admin": {"credit.eventtype": "vacd", "credit.method": "vacd", "credit.creditevent": "vacd",
+                       "credit.grade": "v", "credit.gradingrun": "v", "credit.enterpriselisting": "vacd"},
+    "officer": {"credit.eventtype": "v", "credit.method": "v", "credit.creditevent": "vac",
+                "credit.grade": "v", "credit.gradingrun": "v", "credit.enterpriselisting": "vac"},
+    "inspector": {"credit.eventtype": "v", "credit.method": "v", "credit.grade": "v"},
+    "lab": {"credit.eventtype": "v", "credit.method": "v"},
+    "enterprise": {"credit.eventtype": "v", "credit.method": "v", "credit.creditevent": "v",
+                   "credit.grade": "v", "credit.enterpriselisting": "v"},
+    "agency": {"credit.eventtype": "v", "credit.method": "v", "credit.grade": "v",
+               "credit.enterpriselisting": "v"},
+}
