@@ -15,7 +15,7 @@ $(VENV)/.base: requirements/base.txt
 	$(PIP) install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.test: requirements/test.txt $(VENV)/.base
+$(VENV)/.test: requirements/test.txt requirements/spark.txt $(VENV)/.base
 	$(PIP) install -q -r requirements/test.txt
 	touch $@
 
@@ -32,7 +32,7 @@ run: $(VENV)/.base
 
 ## make test: the whole suite on SQLite and on PostgreSQL, plus the browser tests
 test: $(VENV)/.test
-	scripts/browser-deps.sh
+	scripts/test-deps.sh
 	ZHIJIAN_PG_PORT=$(PG_PORT) scripts/pg.sh start
 	$(MAKE) --no-print-directory test-sqlite test-postgres; rc=$$?; \
 	  ZHIJIAN_PG_PORT=$(PG_PORT) scripts/pg.sh stop; exit $$rc

@@ -21,8 +21,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from zhijian.core import scope as S
+from zhijian.credit.services import record_event as record_credit_event
 from zhijian.deadlines.services import WorkdayCalendar, due_date
 
 from .models import Task, TaskEvent, TestItem
@@ -39,37 +41,37 @@ class Transition:
     target: str
     roles: frozenset[str]
     event: str
-    label: str = ""
+    label: object = ""  # lazily translated
     fields: tuple[str, ...] = field(default=())
 
 
 TRANSITIONS = {t.name: t for t in [
     Transition("sample", (T.ASSIGNED,), T.SAMPLED, frozenset({S.ROLE_INSPECTOR, *OFFICERS}),
-               TaskEvent.Type.SAMPLED, "record sampling",
+               TaskEvent.Type.SAMPLED, _lazy("record sampling"),
                ("sample_name", "sample_quantity", "sample_batch", "sampled_on")),
     Transition("not_sampled", (T.ASSIGNED,), T.NOT_SAMPLED, frozenset({S.ROLE_INSPECTOR, *OFFICERS}),
-               TaskEvent.Type.NOT_SAMPLED, "record that no sample could be taken", ("reason",)),
+               TaskEvent.Type.NOT_SAMPLED, _lazy("record that no sample could be taken"), ("reason",)),
     Transition("deliver", (T.SAMPLED,), T.DELIVERED, frozenset({S.ROLE_LAB, S.ROLE_INSPECTOR, *OFFICERS}),
-               TaskEvent.Type.DELIVERED, "confirm delivery to the lab", ("delivered_on",)),
+               TaskEvent.Type.DELIVERED, _lazy("confirm delivery to the lab"), ("delivered_on",)),
     Transition("reject_sample", (T.SAMPLED,), T.ASSIGNED, frozenset({S.ROLE_LAB}),
-               TaskEvent.Type.SAMPLE_REJECTED, "reject the sample (back to sampling)", ("reason",)),
+               TaskEvent.Type.SAMPLE_REJECTED, _lazy("reject the sample (back to sampling)"), ("reason",)),
     Transition("record_result", (T.DELIVERED,), T.TESTED, frozenset({S.ROLE_LAB}),
-               TaskEvent.Type.TESTED, "enter the test result",
+               TaskEvent.Type.TESTED, _lazy("enter the test result"),
                ("verdict", "tested_on", "report_number", "items")),
     Transition("notify", (T.TESTED,), T.NOTIFIED, frozenset(OFFICERS), TaskEvent.Type.NOTIFIED,
-               "record notification of the enterprise", ("notified_on", "served_by_announcement")),
+               _lazy("record notification of the enterprise"), ("notified_on", "served_by_announcement")),
     Transition("file_objection", (T.NOTIFIED,), T.OBJECTION, frozenset({S.ROLE_ENTERPRISE, *OFFICERS}),
-               TaskEvent.Type.OBJECTION_FILED, "request re-inspection", ("filed_on", "reason")),
+               TaskEvent.Type.OBJECTION_FILED, _lazy("request re-inspection"), ("filed_on", "reason")),
     Transition("record_retest", (T.OBJECTION,), T.RETESTED, frozenset({S.ROLE_LAB}),
-               TaskEvent.Type.RETESTED, "enter the re-test result", ("verdict", "tested_on", "items")),
+               TaskEvent.Type.RETESTED, _lazy("enter the re-test result"), ("verdict", "tested_on", "items")),
     Transition("order_rectification", (T.NOTIFIED, T.RETESTED), T.RECTIFYING, frozenset(OFFICERS),
-               TaskEvent.Type.RECTIFICATION_ORDERED, "order rectification", ("rectification_due",)),
+               TaskEvent.Type.RECTIFICATION_ORDERED, _lazy("order rectification"), ("rectification_due",)),
     Transition("recheck", (T.RECTIFYING,), T.RECHECKED, frozenset({S.ROLE_INSPECTOR, *OFFICERS}),
-               TaskEvent.Type.RECHECKED, "record the re-check", ("verdict",)),
+               TaskEvent.Type.RECHECKED, _lazy("record the re-check"), ("verdict",)),
     Transition("hand_over", (T.RECHECKED, T.RECTIFYING), T.HANDED_OVER, frozenset(OFFICERS),
-               TaskEvent.Type.HANDED_OVER, "hand over to an enforcement case", ("case_reference",)),
+               TaskEvent.Type.HANDED_OVER, _lazy("hand over to an enforcement case"), ("case_reference",)),
     Transition("close", (T.NOTIFIED, T.RETESTED, T.RECHECKED), T.CLOSED, frozenset(OFFICERS),
-               TaskEvent.Type.CLOSED, "close"),
+               TaskEvent.Type.CLOSED, _lazy("close")),
 ]}
 
 
@@ -251,7 +253,22 @@ def apply(task: Task, name: str, user, data: dict | None = None, *, on: dt.date 
     task.save()
     TaskEvent.objects.create(task=task, type=t.event, user=user if user.is_authenticated else None,
                              parameters=params)
+    _record_credit_event(task, t.name, on)
     return task
+
+
+def _record_credit_event(task: Task, step: str, on: dt.date) -> None:
+    """Credit events once a result is final (idempotent per type and task; DESIGN §7)."""
+    code = None
+    if step in ("notify", "close") and task.final_verdict == QUALIFIED:
+        code = "spotcheck_qualified"
+    elif step == "order_rectification":
+        code = "spotcheck_unqualified"
+    elif step == "recheck":
+        code = "recheck_qualified" if task.recheck_verdict == QUALIFIED else "recheck_unqualified"
+    if code:
+        record_credit_event(task.enterprise, code, on, source=task,
+                            note=f"{task.plan_id}/{task.category_id}")
 
 
 @transaction.atomic

@@ -53,26 +53,9 @@ T = Task.Status
 UNQUALIFIED = Task.Verdict.UNQUALIFIED
 
 
-# The labels of ``services.TRANSITIONS``, marked here for the translation catalog.
-STEP_LABELS = {
-    "sample": gettext_lazy("record sampling"),
-    "not_sampled": gettext_lazy("record that no sample could be taken"),
-    "deliver": gettext_lazy("confirm delivery to the lab"),
-    "reject_sample": gettext_lazy("reject the sample (back to sampling)"),
-    "record_result": gettext_lazy("enter the test result"),
-    "notify": gettext_lazy("record notification of the enterprise"),
-    "file_objection": gettext_lazy("request re-inspection"),
-    "record_retest": gettext_lazy("enter the re-test result"),
-    "order_rectification": gettext_lazy("order rectification"),
-    "recheck": gettext_lazy("record the re-check"),
-    "hand_over": gettext_lazy("hand over to an enforcement case"),
-    "close": gettext_lazy("close"),
-}
-
-
 def step_label(name: str) -> str:
     t = services.TRANSITIONS[name]
-    return str(STEP_LABELS.get(name) or t.label or name)
+    return str(t.label or name)
 
 
 def today() -> dt.date:
