@@ -49,7 +49,14 @@ from zhijian.registry import models as m
 from zhijian.registry.identifiers import make_uscc
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-PAGE_NAMESPACES = ("registry", "portal")
+PAGE_NAMESPACES = ("registry", "portal", "spotcheck", "credit")
+# Add pages whose form data this harness cannot yet generate, so their "foreign create is
+# refused" cases are not proven by a positive control (their own view tests cover them).
+PAYLOAD_GAPS = {
+    "spotcheck:plan_add": "the plan form carries an inline formset of labs per category",
+    "spotcheck:conflict_add": "the fresh enterprise the payload hook makes is rolled back between tests",
+    "spotcheck:inspectorconflict_add": "the fresh enterprise the payload hook makes is rolled back between tests",
+}
 PAGE_KINDS = ("list", "detail", "add", "edit", "delete")
 # Pages that show what the public sees, whoever is signed in.
 PUBLIC_NAMESPACES = {"portal"}
@@ -1086,6 +1093,8 @@ def test_api_create_payloads_are_valid(world, endpoint):
                                       and ep.audience == "role"], ids=str)
 def test_page_add_payloads_are_valid(world, endpoint):
     """Likewise for the pages' forms: the generated form data creates a row when allowed."""
+    if endpoint.name in PAYLOAD_GAPS:
+        pytest.skip(PAYLOAD_GAPS[endpoint.name])
     candidates = [o for o in world.of(endpoint.model) if _in_province(o)]
     if not candidates:
         pytest.skip(f"the world has no {endpoint.model.__name__}")

@@ -32,7 +32,7 @@ from django_tables2 import RequestConfig
 
 from zhijian.core import views as generic
 from zhijian.core.querysets import scope_q
-from zhijian.core.scope import ROLE_ENTERPRISE, ROLE_LAB, scope_for
+from zhijian.core.scope import scope_for
 from zhijian.registry.filtersets import SearchFilterSet, in_division
 from zhijian.registry.models import ProductCategory
 from zhijian.registry.views import division_choices
@@ -120,9 +120,19 @@ class TaskFilterSet(SearchFilterSet):
                                                ("", "---------"), ("true", gettext_lazy("Yes")),
                                                ("false", gettext_lazy("No"))]))
 
+    mine = django_filters.BooleanFilter(method="filter_mine", label=gettext_lazy("my tasks"),
+                                        widget=forms.Select(choices=[
+                                            ("", "---------"), ("true", gettext_lazy("Yes"))]))
+
     class Meta:
         model = Task
         fields = ["plan", "status", "category", "verdict"]
+
+    def filter_mine(self, queryset, name, value):
+        """Tasks the user works on (may change), e.g. a lab's or an enterprise's own."""
+        if not value or self.request is None:
+            return queryset
+        return queryset.filter(pk__in=Task.objects.restrict(self.request.user, "change").values("pk"))
 
     def filter_overdue(self, queryset, name, value):
         if value is None:
@@ -422,23 +432,12 @@ class PlanPublishView(PlanActionView):
 TASK_QS = Task.objects.select_related("plan", "enterprise", "category", "division", "lab")
 
 
-def own_tasks_only(user) -> bool:
-    """Enterprise and lab users list their own tasks (published ones are on the portal)."""
-    return scope_for(user).role in (ROLE_ENTERPRISE, ROLE_LAB)
-
-
 class TaskListView(SpotcheckListView):
     model = Task
     queryset = TASK_QS
     filterset_class = TaskFilterSet
     table_class = TaskTable
-    filter_fields = ("plan", "status", "category", "division", "overdue")
-
-    def get_queryset(self, action=None):
-        qs = super().get_queryset(action)
-        if own_tasks_only(self.request.user):
-            qs = qs.filter(pk__in=Task.objects.restrict(self.request.user, "change").values("pk"))
-        return qs
+    filter_fields = ("plan", "status", "category", "division", "overdue", "mine")
 
 
 class TaskDetailView(generic.ObjectDetailView):

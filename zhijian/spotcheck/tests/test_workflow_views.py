@@ -242,6 +242,7 @@ def test_task_steps_through_the_pages(world, make_user):
 
 
 def test_enterprise_and_lab_lists_show_their_own_tasks(world, make_user):
+    """The list shows what the user may see (own + published); "my tasks" narrows it to own."""
     w = world
     tasks = drawn(w)
     mine, other = tasks
@@ -249,9 +250,14 @@ def test_enterprise_and_lab_lists_show_their_own_tasks(world, make_user):
     ent = client_for(make_user(S.ROLE_ENTERPRISE, enterprise=mine.enterprise))
     page = ent.get(url("task_list"))
     assert mine.get_absolute_url().encode() in page.content
+    assert other.get_absolute_url().encode() in page.content  # published: public
+    page = ent.get(url("task_list") + "?mine=true")
+    assert mine.get_absolute_url().encode() in page.content
     assert other.get_absolute_url().encode() not in page.content
+    Task.objects.filter(pk=other.pk).update(published_on=None)
+    assert other.get_absolute_url().encode() not in ent.get(url("task_list")).content
     lab = client_for(w["lab_user"])
-    page = lab.get(url("task_list"))
+    page = lab.get(url("task_list") + "?mine=true")
     assert mine.get_absolute_url().encode() in page.content
 
 
