@@ -199,7 +199,7 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
 
     # ------------------------------------------------------------------ the lab: delivery and results
     lab_page = open_as(chromium_browser, live_server, "sz-lab", "pw-sz-lab")
-    lab_page.goto(f"{live_server.url}/spotcheck/tasks/")
+    lab_page.goto(f"{live_server.url}/spotcheck/tasks/?mine=true")
     expect(lab_page.locator("#results table tbody tr")).to_have_count(2)
     pass_rows = [("标志和说明", "7.1", "应符合 GB 4706.8", "符合", "qualified"),
                  ("输入功率和电流", "10.1", "≤ +10%", "+4%", "qualified")]
@@ -238,7 +238,8 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
     # ------------------------------------------------------------------ the enterprise objects
     make_user(ROLE_ENTERPRISE, enterprise=bad.enterprise, username="ent-user", full_name="企业质量负责人")
     ent = open_as(chromium_browser, live_server, "ent-user", "pw-ent-user")
-    ent.goto(f"{live_server.url}/spotcheck/tasks/")
+    # own tasks ("my tasks"); others' published results also show without the filter
+    ent.goto(f"{live_server.url}/spotcheck/tasks/?mine=true")
     expect(ent.locator("#results table tbody tr")).to_have_count(1)
     ent.goto(f"{live_server.url}{bad.get_absolute_url()}")
     take_step(ent, bad, "file_objection", fill={"reason": "送检样品在运输中受潮，申请复检。"})
