@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -295,15 +296,26 @@ def publish_result(task: Task, user, *, on: dt.date | None = None) -> Task:
     return task
 
 
+def overdue_conditions(on: dt.date) -> dict[str, Q]:
+    """Tasks past a legal or set deadline on ``on``, by kind (one definition for lists and filters)."""
+    return {
+        "sampling": Q(status=T.ASSIGNED, plan__ends_on__lt=on),
+        "publication": Q(published_on__isnull=True, publication_due__lt=on)
+        & ~Q(status__in=[T.OBJECTION, T.NOT_SAMPLED]),
+        "rectification": Q(status=T.RECTIFYING, rectification_due__lt=on),
+        "awaiting_disposition": Q(status=T.NOTIFIED, verdict=UNQUALIFIED, objection_due__lt=on),
+    }
+
+
+def overdue_q(on: dt.date) -> Q:
+    """Tasks past any deadline."""
+    q = Q()
+    for cond in overdue_conditions(on).values():
+        q |= cond
+    return q
+
+
 def overdue(queryset, on: dt.date | None = None) -> dict[str, list[Task]]:
     """Tasks whose legal or set deadline has passed, by kind, for an officer's dashboard."""
-    on = on or today()
     qs = queryset.select_related("enterprise", "category", "plan")
-    return {
-        "sampling": list(qs.filter(status=T.ASSIGNED, plan__ends_on__lt=on)),
-        "publication": list(qs.filter(published_on__isnull=True, publication_due__lt=on)
-                            .exclude(status__in=[T.OBJECTION, T.NOT_SAMPLED])),
-        "rectification": list(qs.filter(status=T.RECTIFYING, rectification_due__lt=on)),
-        "awaiting_disposition": list(qs.filter(status=T.NOTIFIED, verdict=UNQUALIFIED,
-                                               objection_due__lt=on)),
-    }
+    return {kind: list(qs.filter(cond)) for kind, cond in overdue_conditions(on or today()).items()}

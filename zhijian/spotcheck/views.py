@@ -16,12 +16,11 @@ import datetime as dt
 import json
 import mimetypes
 
-import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,11 +32,10 @@ from django_tables2 import RequestConfig
 from zhijian.core import views as generic
 from zhijian.core.querysets import scope_q
 from zhijian.core.scope import scope_for
-from zhijian.registry.filtersets import SearchFilterSet, in_division
-from zhijian.registry.models import ProductCategory
 from zhijian.registry.views import division_choices
 
 from . import drawing, services
+from .filtersets import InspectorConflictFilterSet, PlanFilterSet, TaskFilterSet
 from .forms import (
     CommitForm,
     DrawForm,
@@ -73,18 +71,6 @@ def error_messages(exc: ValidationError) -> list[str]:
     return list(exc.messages)
 
 
-# --------------------------------------------------------------------------- filters
-
-
-def overdue_q(on: dt.date) -> Q:
-    """Tasks past a deadline; the same conditions as ``services.overdue``."""
-    return (Q(status=T.ASSIGNED, plan__ends_on__lt=on)
-            | (Q(published_on__isnull=True, publication_due__lt=on)
-               & ~Q(status__in=[T.OBJECTION, T.NOT_SAMPLED]))
-            | Q(status=T.RECTIFYING, rectification_due__lt=on)
-            | Q(status=T.NOTIFIED, verdict=UNQUALIFIED, objection_due__lt=on))
-
-
 def next_deadline(task: Task) -> tuple[str, dt.date] | None:
     """The deadline that matters now for a task (label, date), or None."""
     if task.status == T.ASSIGNED:
@@ -96,58 +82,6 @@ def next_deadline(task: Task) -> tuple[str, dt.date] | None:
     if not task.published_on and task.publication_due and task.status not in (T.OBJECTION, T.NOT_SAMPLED):
         return _("publish by"), task.publication_due
     return None
-
-
-class PlanFilterSet(SearchFilterSet):
-    search_fields = ("title", "period")
-    division = django_filters.CharFilter(field_name="division__pk", method=in_division,
-                                         label=gettext_lazy("Division (and below)"))
-
-    class Meta:
-        model = Plan
-        fields = ["kind", "year", "status"]
-
-
-class TaskFilterSet(SearchFilterSet):
-    search_fields = ("enterprise__uscc__iexact", "enterprise__name", "sample_name")
-    plan = django_filters.ModelChoiceFilter(queryset=Plan.objects.all(), label=gettext_lazy("plan"))
-    category = django_filters.ModelChoiceFilter(queryset=ProductCategory.objects.all(),
-                                                label=gettext_lazy("category"))
-    division = django_filters.CharFilter(field_name="division__pk", method=in_division,
-                                         label=gettext_lazy("Division (and below)"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=gettext_lazy("overdue"),
-                                           widget=forms.Select(choices=[
-                                               ("", "---------"), ("true", gettext_lazy("Yes")),
-                                               ("false", gettext_lazy("No"))]))
-
-    mine = django_filters.BooleanFilter(method="filter_mine", label=gettext_lazy("my tasks"),
-                                        widget=forms.Select(choices=[
-                                            ("", "---------"), ("true", gettext_lazy("Yes"))]))
-
-    class Meta:
-        model = Task
-        fields = ["plan", "status", "category", "verdict"]
-
-    def filter_mine(self, queryset, name, value):
-        """Tasks the user works on (may change), e.g. a lab's or an enterprise's own."""
-        if not value or self.request is None:
-            return queryset
-        return queryset.filter(pk__in=Task.objects.restrict(self.request.user, "change").values("pk"))
-
-    def filter_overdue(self, queryset, name, value):
-        if value is None:
-            return queryset
-        q = overdue_q(today())
-        return queryset.filter(q) if value else queryset.exclude(q)
-
-
-class InspectorConflictFilterSet(SearchFilterSet):
-    search_fields = ("inspector__name", "inspector__badge_number", "enterprise__name",
-                     "enterprise__uscc__iexact", "reason")
-
-    class Meta:
-        model = InspectorConflict
-        fields = ["inspector"]
 
 
 class SpotcheckListView(generic.ObjectListView):
