@@ -80,6 +80,8 @@ class APIToken(models.Model):
     def issue(cls, user, name: str, expires=None) -> tuple["APIToken", str]:
         """Create a token; the clear key is returned once and never stored."""
         key = secrets.token_urlsafe(32)
+        while key.startswith("-"):  # the prefix is typed as a command argument (revoke_token)
+            key = secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, name=name, prefix=key[:8],
                                    key_hash=hash_token(key), expires=expires)
         return token, key

@@ -185,3 +185,11 @@ def test_admin_lists_tokens_without_hash_and_audit_is_read_only(agency, django_u
     assert AuditEntry.objects.get(pk=entry.pk).object_repr == before
     assert verify_chain().ok
     assert client.get(reverse("admin:accounts_profile_changelist")).status_code == 200
+
+
+def test_issued_keys_never_start_with_a_dash(db, make_user):
+    """A prefix like "-LQBUXy8" would be read as an option by ``revoke_token``."""
+    from zhijian.accounts.models import APIToken
+
+    user = make_user("agency", "320000")
+    assert not any(APIToken.issue(user, f"t{i}")[1].startswith("-") for i in range(300))
