@@ -101,6 +101,9 @@ class CreditEvent(ScopedModel, TimestampedModel):
         verbose_name_plural = _("credit events")
         indexes = [models.Index(fields=["enterprise", "date"]),
                    models.Index(fields=["source_type", "source_id"])]
+        constraints = [models.UniqueConstraint(
+            fields=["type", "source_type", "source_id"], condition=~Q(source_type=""),
+            name="credit_event_once_per_source")]
 
     def __str__(self):
         return f"{self.type.code} {self.date} {self.enterprise_id}"
@@ -163,6 +166,7 @@ class Method(ScopedModel, TimestampedModel):
 
 class GradingRun(ScopedModel):
     class Status(models.TextChoices):
+        PENDING = "pending", _("queued")
         RUNNING = "running", _("running")
         DONE = "done", _("done")
         FAILED = "failed", _("failed")
@@ -180,6 +184,13 @@ class GradingRun(ScopedModel):
     grade_count = models.PositiveIntegerField(_("grades"), default=0)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.RUNNING)
     message = models.TextField(_("message"), blank=True)
+    trigger = models.CharField(_("started by"), max_length=10, default="cli",
+                               choices=[("cli", _("command line")), ("web", _("web page")),
+                                        ("schedule", _("monthly schedule"))])
+    user = models.ForeignKey("auth.User", models.SET_NULL, null=True, blank=True, related_name="+",
+                             verbose_name=_("user"))
+    progress_done = models.PositiveIntegerField(_("grades loaded"), default=0)
+    progress_total = models.PositiveIntegerField(_("grades to load"), default=0)
 
     class Meta:
         ordering = ["-started", "-id"]
@@ -226,8 +237,15 @@ class Grade(ScopedModel):
         return Q(method__published=True)
 
 
+class ListingRemoval(models.TextChoices):
+    EXPIRED = "expired", _("listing period ended")
+    EARLY_EXIT = "early_exit", _("early exit")
+    REPAIRED = "repaired", _("credit repaired")
+    REVOKED = "revoked", _("basis revoked")
+
+
 class EnterpriseListing(ScopedModel, TimestampedModel):
-    """Membership of the serious-violation or abnormal-operation list (minimal; repair comes later)."""
+    """Membership of the serious-violation (SAMR order 44) or abnormal-operation list."""
 
     class Kind(models.TextChoices):
         SERIOUS_VIOLATION = "serious_violation", _("serious-violation list")
@@ -240,6 +258,12 @@ class EnterpriseListing(ScopedModel, TimestampedModel):
     end = models.DateField(_("removed on"), null=True, blank=True)
     reason = models.TextField(_("reason"))
     legal_basis = models.CharField(_("legal basis"), max_length=255, blank=True)
+    planned_end = models.DateField(_("listed until"), null=True, blank=True,
+                                   help_text=_("End of the listing period (3 years for the serious-violation list)."))
+    removal = models.CharField(_("removed because"), max_length=12, choices=ListingRemoval.choices, blank=True)
+    removal_note = models.TextField(_("removal note"), blank=True)
+    source_type = models.CharField(_("source type"), max_length=100, blank=True)
+    source_id = models.CharField(_("source id"), max_length=64, blank=True)
 
     scope_division = "enterprise__division"
     scope_enterprise = "enterprise_id"
@@ -255,3 +279,182 @@ class EnterpriseListing(ScopedModel, TimestampedModel):
     @classmethod
     def public_q(cls):
         return Q(kind="serious_violation")  # the serious-violation list is published
+
+
+# --- Blacklist, penalty publication and credit repair (DESIGN §6.3) -------------------------
+
+
+class Sector(models.TextChoices):
+    """Sectors with the longer credit-repair wait (DESIGN §6.3: food, drugs, special equipment)."""
+
+    GENERAL = "general", _("general")
+    FOOD = "food", _("food")
+    DRUGS = "drugs", _("drugs")
+    SPECIAL_EQUIPMENT = "special_equipment", _("special equipment")
+
+
+class PenaltySeverity(models.TextChoices):
+    MINOR = "minor", _("minor (simple procedure, warning or small fine)")
+    ORDINARY = "ordinary", _("ordinary")
+    HEAVY = "heavy", _("heavy (aggravated fine, licence revoked, suspension, closure, practice restriction)")
+
+
+class PenaltyPublication(ScopedModel, TimestampedModel):
+    """Publication of one administrative-penalty decision (市场监督管理行政处罚信息公示规定).
+
+    Published within 20 wd of the decision, for 3 months (minor) or 3 years (others);
+    withdrawn within 3 wd if the penalty is revoked; may be ended early by credit repair
+    (never for heavy penalties). The enforcement app feeds it by ``source_type/source_id``.
+    """
+
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="penalty_publications",
+                                   verbose_name=_("enterprise"))
+    decision_number = models.CharField(_("decision number"), max_length=100)
+    decision_date = models.DateField(_("decision date"))
+    authority = models.CharField(_("deciding authority"), max_length=200)
+    severity = models.CharField(_("severity"), max_length=10, choices=PenaltySeverity.choices)
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices, default=Sector.GENERAL)
+    violation = models.TextField(_("violation"))
+    penalty = models.TextField(_("penalty imposed"))
+    legal_basis = models.CharField(_("legal basis"), max_length=255, blank=True)
+    publish_by = models.DateField(_("publish by"), null=True, blank=True)
+    published_on = models.DateField(_("published on"), null=True, blank=True)
+    publish_until = models.DateField(_("published until"), null=True, blank=True)
+    revoked_on = models.DateField(_("penalty revoked on"), null=True, blank=True)
+    withdraw_by = models.DateField(_("withdraw by"), null=True, blank=True)
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    withdrawal_reason = models.CharField(_("withdrawal reason"), max_length=20, blank=True,
+                                         choices=[("revoked", _("penalty revoked")),
+                                                  ("repaired", _("credit repaired")),
+                                                  ("expired", _("publication period ended"))])
+    source_type = models.CharField(_("source type"), max_length=100, blank=True)
+    source_id = models.CharField(_("source id"), max_length=64, blank=True)
+
+    scope_division = "enterprise__division"
+    scope_enterprise = "enterprise_id"
+
+    class Meta:
+        ordering = ["-decision_date", "-id"]
+        verbose_name = _("penalty publication")
+        verbose_name_plural = _("penalty publications")
+        constraints = [models.UniqueConstraint(fields=["enterprise", "decision_number"],
+                                               name="credit_penalty_decision_unique")]
+
+    def __str__(self):
+        return f"{self.decision_number} ({self.enterprise_id})"
+
+    @classmethod
+    def public_q(cls):
+        # Only what is in its publication window and not withdrawn; dates are checked
+        # against today by services.published_penalties_q() where "today" matters.
+        return Q(published_on__isnull=False, withdrawn_on__isnull=True)
+
+
+
+class RepairApplication(ScopedModel, TimestampedModel):
+    """An enterprise's application for credit repair of one publication or listing."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("submitted")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="repair_applications",
+                                   verbose_name=_("enterprise"))
+    penalty = models.ForeignKey(PenaltyPublication, models.CASCADE, null=True, blank=True,
+                                related_name="repair_applications", verbose_name=_("penalty publication"))
+    listing = models.ForeignKey(EnterpriseListing, models.CASCADE, null=True, blank=True,
+                                related_name="repair_applications", verbose_name=_("list membership"))
+    applied_on = models.DateField(_("applied on"))
+    statement = models.TextField(_("statement of rectification"))
+    commitment = models.BooleanField(_("credit commitment signed"), default=False)
+    evidence = models.FileField(_("evidence"), upload_to="credit/repair/%Y/%m/", blank=True, max_length=255)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.SUBMITTED, db_index=True)
+    reviewed_by = models.ForeignKey("auth.User", models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("reviewed by"))
+    reviewed_on = models.DateField(_("reviewed on"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+
+    scope_division = "enterprise__division"
+    scope_enterprise = "enterprise_id"
+
+    class Meta:
+        ordering = ["-applied_on", "-id"]
+        verbose_name = _("credit repair application")
+        verbose_name_plural = _("credit repair applications")
+        constraints = [models.CheckConstraint(
+            condition=(Q(penalty__isnull=False, listing__isnull=True)
+                       | Q(penalty__isnull=True, listing__isnull=False)),
+            name="credit_repair_one_target")]
+
+    def __str__(self):
+        return f"{self.enterprise_id} {self.applied_on} ({self.status})"
+
+
+# --- Agency queries and exchange with the provincial credit platform -------------------------
+
+
+class AgencyQuery(models.Model):
+    """Who asked what through the agency query API (联合奖惩); one row per lookup."""
+
+    token = models.ForeignKey("accounts.APIToken", models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("token"))
+    user = models.ForeignKey("auth.User", models.SET_NULL, null=True, blank=True, related_name="+",
+                             verbose_name=_("user"))
+    agency = models.CharField(_("agency"), max_length=200, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    uscc = models.CharField(_("USCC asked for"), max_length=18)
+    found = models.BooleanField(_("found"), default=False)
+    asked_at = models.DateTimeField(_("asked at"), auto_now_add=True, db_index=True)
+    remote_addr = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    response_sha256 = models.CharField(_("response SHA-256"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-asked_at", "-id"]
+        verbose_name = _("agency query")
+        verbose_name_plural = _("agency queries")
+
+
+class ExchangeExport(models.Model):
+    """One export file set for the provincial credit platform (incremental since the last one)."""
+
+    since = models.DateTimeField(_("changes since"), null=True, blank=True)
+    until = models.DateTimeField(_("changes until"))
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    user = models.ForeignKey("auth.User", models.SET_NULL, null=True, blank=True, related_name="+",
+                             verbose_name=_("user"))
+    path = models.CharField(_("path"), max_length=500)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    counts = models.JSONField(_("rows per file"), default=dict)
+
+    class Meta:
+        ordering = ["-until", "-id"]
+        verbose_name = _("credit exchange export")
+        verbose_name_plural = _("credit exchange exports")
+
+
+class ExternalCreditRecord(ScopedModel, TimestampedModel):
+    """A credit record received from another agency (tax, customs, courts …) by exchange import."""
+
+    source_agency = models.CharField(_("source agency"), max_length=200)
+    record_id = models.CharField(_("record id at the source"), max_length=100)
+    uscc = models.CharField(_("USCC"), max_length=18, db_index=True)
+    enterprise = models.ForeignKey(Enterprise, models.SET_NULL, null=True, blank=True,
+                                   related_name="external_credit_records", verbose_name=_("enterprise"))
+    kind = models.CharField(_("kind"), max_length=40)
+    date = models.DateField(_("date"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    import_job = models.ForeignKey("core.ImportJob", models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("import"))
+
+    scope_division = "enterprise__division"
+    scope_enterprise = "enterprise_id"
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("external credit record")
+        verbose_name_plural = _("external credit records")
+        constraints = [models.UniqueConstraint(fields=["source_agency", "record_id"],
+                                               name="credit_external_record_unique")]

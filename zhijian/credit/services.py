@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from .models import CreditEvent, EventType, Grade, Method
@@ -60,9 +60,15 @@ def record_event(enterprise, type_code: str, date: dt.date, *, source=None, weig
         if weight != et.weight and not reason.strip():
             raise ValidationError({"weight_reason": _("Give a reason for a weight other than the "
                                                       "type's %(w)s.") % {"w": et.weight}})
-    return CreditEvent.objects.create(
-        enterprise=enterprise, type=et, date=date, weight=weight, weight_reason=reason.strip(),
-        source_type=source_type, source_id=source_id, note=note)
+    try:
+        with transaction.atomic():  # the unique constraint settles a race between two callers
+            return CreditEvent.objects.create(
+                enterprise=enterprise, type=et, date=date, weight=weight, weight_reason=reason.strip(),
+                source_type=source_type, source_id=source_id, note=note)
+    except IntegrityError:
+        if not source_type:
+            raise
+        return CreditEvent.objects.get(type=et, source_type=source_type, source_id=source_id)
 
 
 def current_method(on: dt.date | None = None) -> Method:
