@@ -20,6 +20,8 @@ ALLOWED_HOSTS = os.environ.get("ZHIJIAN_ALLOWED_HOSTS", "127.0.0.1,localhost,tes
 
 # The deployment's province (GB/T 2260 code). Nothing is hard-wired to Jiangsu.
 ZHIJIAN_PROVINCE_CODE = os.environ.get("ZHIJIAN_PROVINCE_CODE", "320000")
+# Complainants' and reporters' personal data is anonymised this many years after a case closes.
+ZHIJIAN_COMPLAINT_RETENTION_YEARS = int(os.environ.get("ZHIJIAN_COMPLAINT_RETENTION_YEARS", "5"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
     "zhijian.spotcheck",
     "zhijian.credit",
     "zhijian.analytics",
+    "zhijian.complaints",
     "zhijian.portal",
 ]
 
