@@ -62,6 +62,12 @@ class Command(BaseCommand):
                     note = "(exists)"
                 bound = kw.get("enterprise") or kw.get("lab") or kw.get("division") or "province"
                 rows.append((username, role, str(bound), note))
+        province = User.objects.get(username="province")
+        with change_context(source="cli"):
+            from zhijian.complaints import demo as complaints_demo
+
+            n = complaints_demo.load(province, seed=seed)
+        self.stdout.write(f"  complaints and reports: {n}")
         self.stdout.write(self.style.SUCCESS(f"\nDemo accounts (password: {password}):"))
         for username, role, bound, note in rows:
             self.stdout.write(f"  {username:<11} {role:<15} {bound}  {note}")
