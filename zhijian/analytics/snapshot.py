@@ -1,7 +1,9 @@
 """Export of the operational data the credit job needs to a Parquet snapshot (Arrow, in chunks).
 
 Rows are fetched with a database cursor in chunks and turned into Arrow columns
-(``zip(*rows)``) — no per-row Python objects or ORM instances.
+(``zip(*rows)``) — no per-row Python objects or ORM instances. Events are written clustered by
+enterprise (``ORDER BY enterprise_id, id``): the job's per-enterprise aggregation over 100 M events
+runs about twice as fast on clustered input (hash-table locality; bench/credit_grade.py).
 """
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ def _queries() -> dict[str, str]:
         "enterprises": f"SELECT id, uscc, division_id FROM {ent} ORDER BY id",
         "events": (f'SELECT e.id, e.enterprise_id, t.code, t."group", {ev_day}, '
                    f"CAST(e.weight AS DOUBLE PRECISION), t.half_life_months * {m}, t.validity_months * {m} "
-                   f"FROM {ev} e JOIN {et} t ON t.id = e.type_id ORDER BY e.id"),
+                   f"FROM {ev} e JOIN {et} t ON t.id = e.type_id ORDER BY e.enterprise_id, e.id"),
         "listings": (f"SELECT enterprise_id, kind, {start_day}, "
                      f'CASE WHEN "end" IS NULL THEN NULL ELSE {end_day} END '
                      f"FROM {li} ORDER BY id"),

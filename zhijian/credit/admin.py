@@ -61,3 +61,24 @@ class GradeAdmin(ReadOnlyAdmin):
 class GradingRunAdmin(ReadOnlyAdmin):
     list_display = ("pk", "method", "engine", "as_of", "status", "grade_count", "duration_s", "started")
     list_filter = ("engine", "status")
+
+
+# Penalty publication and credit repair change state only through services_listing (deadlines,
+# withdrawal rules, the repair decision), so the admin shows them read-only.
+
+
+@admin.register(models.PenaltyPublication)
+class PenaltyPublicationAdmin(ReadOnlyAdmin):
+    list_display = ("decision_number", "enterprise", "decision_date", "severity", "published_on",
+                    "publish_until", "revoked_on", "withdrawn_on")
+    list_filter = ("severity", "sector", "withdrawal_reason")
+    list_select_related = ("enterprise",)
+    search_fields = ("decision_number", "enterprise__uscc", "enterprise__name")
+
+
+@admin.register(models.RepairApplication)
+class RepairApplicationAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "enterprise", "applied_on", "status", "reviewed_on")
+    list_filter = ("status",)
+    list_select_related = ("enterprise",)
+    search_fields = ("enterprise__uscc", "enterprise__name")

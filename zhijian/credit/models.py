@@ -278,7 +278,11 @@ class EnterpriseListing(ScopedModel, TimestampedModel):
 
     @classmethod
     def public_q(cls):
-        return Q(kind="serious_violation")  # the serious-violation list is published
+        # The serious-violation list is published while a listing is in force (today);
+        # removed or expired listings are no longer shown (publication.active_listing_q).
+        from .publication import active_listing_q
+
+        return Q(kind="serious_violation") & active_listing_q()
 
 
 # --- Blacklist, penalty publication and credit repair (DESIGN §6.3) -------------------------
@@ -345,9 +349,11 @@ class PenaltyPublication(ScopedModel, TimestampedModel):
 
     @classmethod
     def public_q(cls):
-        # Only what is in its publication window and not withdrawn; dates are checked
-        # against today by services.published_penalties_q() where "today" matters.
-        return Q(published_on__isnull=False, withdrawn_on__isnull=True)
+        # Only what is in its publication window today and not withdrawn
+        # (publication.published_penalties_q); unpublished, expired and withdrawn ones never.
+        from .publication import published_penalties_q
+
+        return published_penalties_q()
 
 
 

@@ -40,9 +40,15 @@ def is_blacklisted(enterprise_id: int, on: dt.date | None = None) -> bool:
 
 
 def published_penalties_q(on: dt.date | None = None, prefix: str = "") -> Q:
-    """Penalty publications visible to the public on ``on``: published, in period, not withdrawn."""
+    """Penalty publications visible to the public on ``on``: published, in period, not withdrawn.
+
+    A revoked penalty is hidden from the day of the revocation (the formal withdrawal,
+    with its reason, follows within 3 wd: Art. 11); withdrawal counts from its date.
+    """
     on = _today(on)
-    return (Q(**{f"{prefix}published_on__lte": on}) & Q(**{f"{prefix}withdrawn_on__isnull": True})
+    return (Q(**{f"{prefix}published_on__lte": on})
+            & (Q(**{f"{prefix}withdrawn_on__isnull": True}) | Q(**{f"{prefix}withdrawn_on__gt": on}))
+            & (Q(**{f"{prefix}revoked_on__isnull": True}) | Q(**{f"{prefix}revoked_on__gt": on}))
             & (Q(**{f"{prefix}publish_until__isnull": True}) | Q(**{f"{prefix}publish_until__gte": on})))
 
 

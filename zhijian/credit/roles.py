@@ -9,7 +9,7 @@ ROLE_PERMISSIONS = {
     "officer": {"credit.eventtype": "v", "credit.method": "v", "credit.creditevent": "vac",
                 "credit.grade": "v", "credit.gradingrun": "v", "credit.enterpriselisting": "vac",
                 "credit.penaltypublication": "vac", "credit.repairapplication": "vc",
-                "credit.externalcreditrecord": "v"},
+                "credit.externalcreditrecord": "v", "credit.agencyquery": "v"},
     "inspector": {"credit.eventtype": "v", "credit.method": "v", "credit.grade": "v"},
     "lab": {"credit.eventtype": "v", "credit.method": "v"},
     "enterprise": {"credit.eventtype": "v", "credit.method": "v", "credit.creditevent": "v",

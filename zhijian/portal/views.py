@@ -14,6 +14,7 @@ from django.views.generic import TemplateView
 
 from zhijian.core.navigation import dashboard_counts
 from zhijian.core.scope import scope_for
+from zhijian.registry.hooks import annotate_enterprise_flags
 from zhijian.registry.models import Enterprise, StandardDeclaration
 
 PAGE_SIZE = 20
@@ -92,6 +93,8 @@ class EnterpriseLookupView(View):
         too_short = bool(q) and len(q) < MIN_QUERY
         if q and not too_short:
             queryset = public_enterprises().filter(uscc_or_name_q(q, "uscc", "name"))
+            # public flags of other apps (credit: on the serious-violation list), in the same query
+            queryset = annotate_enterprise_flags(queryset, "pk", public_only=True)
             page = page_of(request, queryset.order_by("uscc"))
         return render(request, "portal/enterprise_lookup.html",
                       {"q": q, "page": page, "too_short": too_short, "min_query": MIN_QUERY})

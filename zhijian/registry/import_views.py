@@ -23,6 +23,8 @@ from zhijian.core.jobs import create_job, read_progress
 from zhijian.core.models import ImportJob
 
 from .exports import template_response
+from zhijian.core.importing import get_importer
+
 from .importers import IMPORTERS
 
 IMPORTABLE = {name: cls for name, cls in IMPORTERS.items() if cls.importable}
@@ -127,7 +129,10 @@ class JobMixin(LoginRequiredMixin):
         job = ctx["job"]
         progress = read_progress(job)
         total = progress.get("total") or 0
-        importer = IMPORTERS.get(job.importer)
+        try:  # any app's importer (complaints, credit records …), not only the registry's
+            importer = get_importer(job.importer, include_export_only=True)
+        except LookupError:
+            importer = None
         headers = {c.key: c.header for c in importer.columns} if importer else {}
         ctx.update(progress=progress, percent=int(100 * progress.get("done", 0) / total) if total else 0,
                    importer=importer,

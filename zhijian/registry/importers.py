@@ -259,16 +259,36 @@ class CertificationExport(Importer):
     select_related = ("enterprise",)
 
 
-class AwardExport(Importer):
+class AwardImporter(Importer):
+    """Awards import too: each row passes the award-eligibility checks that apps register
+    in ``hooks`` (credit: no award for an enterprise on the serious-violation list)."""
+
     name = "awards"
     model = m.Award
-    importable = False
+    natural_key = ("enterprise", "kind", "year", "title")
+    scope_division = "enterprise.division_id"
+    scope_enterprise = "enterprise"
     columns = [
-        _enterprise(),
-        Choice("kind", "奖项类型", choices={k: () for k in m.Award.Kind.values}),
-        Text("title", "奖项名称"), Integer("year", "年度"), Text("awarded_by", "授予单位"),
+        _enterprise(required=True),
+        Choice("kind", "奖项类型", choices={k: () for k in m.Award.Kind.values}, required=True),
+        Text("title", "奖项名称"), Integer("year", "年度", required=True, min_value=1949, max_value=2100),
+        Text("awarded_by", "授予单位"),
     ]
     select_related = ("enterprise",)
+
+    def check_rows(self, data, v):
+        from .hooks import award_refusals
+
+        if "enterprise" not in data or "year" not in data:
+            return
+        ents, years = data["enterprise"].to_pylist(), data["year"].to_pylist()
+        rows = [i for i in range(v.n) if not v.bad[i] and ents[i] is not None and years[i] is not None]
+        refused = award_refusals([(ents[i], years[i]) for i in rows])
+        raw = self._raw.get("enterprise")
+        for index, message in sorted(refused.items()):
+            i = rows[index]
+            v.reject_row(i, "enterprise", raw[i].as_py() if raw is not None else ents[i], message,
+                         "ineligible")
 
 
 class BrandExport(Importer):
@@ -294,7 +314,7 @@ IMPORTERS = {
     "product_categories": ProductCategoryExport,
     "standards": StandardExport,
     "certifications": CertificationExport,
-    "awards": AwardExport,
+    "awards": AwardImporter,
     "brands": BrandExport,
 }
 

@@ -445,6 +445,16 @@ class Award(ScopedModel, TimestampedModel):
     def __str__(self):
         return f"{self.get_kind_display()} {self.year}"
 
+    def clean(self):
+        # Eligibility rules registered by apps above the registry (hooks.py), e.g. credit:
+        # no awards for enterprises on the serious-violation list (DESIGN §6.8).
+        from . import hooks
+
+        if self.enterprise_id and self.year:
+            message = hooks.award_refusal(self.enterprise_id, self.year)
+            if message:
+                raise ValidationError({"enterprise": message})
+
     @classmethod
     def public_q(cls):
         return Q()

@@ -58,8 +58,80 @@ class StandardTable(BaseTable):
         fields = ("code", "title", "kind", "status", "effective_on", "issuer")
 
 
-class EnterpriseTable(BaseTable):
-    name = tables.Column(linkify=True)
+class EnterpriseFlagsColumn(tables.Column):
+    """Flags that other apps register on enterprises (``hooks``; credit: "serious-violation list").
+
+    The values are annotations that ``EnterpriseFlagsMixin`` adds to the table's
+    queryset, so the column costs no query per row.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("verbose_name", _("flags"))
+        kwargs.setdefault("empty_values", ())
+        kwargs.setdefault("orderable", False)
+        kwargs.setdefault("exclude_from_export", True)
+        super().__init__(**kwargs)
+
+    def render(self, record):
+        return flags_html(record)
+
+    def value(self, record, value):
+        from .hooks import flags_of
+
+        return ", ".join(f.name for f in flags_of(record))
+
+
+def flags_html(record):
+    from django.utils.html import format_html_join
+
+    from .hooks import flags_of
+
+    return format_html_join("", ' <span class="badge flag {}" data-flag="{}">{}</span>',
+                            ((f.css, f.name, f.label) for f in flags_of(record)))
+
+
+class FlaggedEnterpriseColumn(tables.Column):
+    """The enterprise, linked, followed by its flags (``EnterpriseFlagsMixin`` annotations).
+
+    For the enterprise's own name (``name`` on the enterprise table) or a foreign key to it;
+    keeps the table's columns as they were.
+    """
+
+    def __init__(self, *args, link_row: bool = False, **kwargs):
+        self.link_row = link_row  # link the row's object (e.g. the grade) instead of the enterprise
+        super().__init__(*args, **kwargs)
+
+    def render(self, value, record):
+        from django.utils.html import format_html
+
+        target = record if self.link_row or not hasattr(value, "get_absolute_url") else value
+        return format_html('<a href="{}">{}</a>{}', target.get_absolute_url(), value, flags_html(record))
+
+    def value(self, value, record):
+        return str(value)
+
+
+class EnterpriseFlagsMixin:
+    """A table whose rows carry an enterprise: annotates its queryset with the enterprise flags.
+
+    ``flags_enterprise_path`` is the path of the enterprise id (``"pk"`` for enterprises).
+    """
+
+    flags_enterprise_path = "enterprise_id"
+
+    def __init__(self, data=None, *args, **kwargs):
+        from django.db.models import QuerySet
+
+        from .hooks import annotate_enterprise_flags
+
+        if isinstance(data, QuerySet):
+            data = annotate_enterprise_flags(data, self.flags_enterprise_path)
+        super().__init__(data, *args, **kwargs)
+
+
+class EnterpriseTable(EnterpriseFlagsMixin, BaseTable):
+    flags_enterprise_path = "pk"
+    name = FlaggedEnterpriseColumn()  # with e.g. "serious-violation list" (hooks)
     division = tables.Column(linkify=True)
     industry = tables.Column(linkify=True)
 

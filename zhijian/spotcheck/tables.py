@@ -6,6 +6,7 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from zhijian.core.tables import BaseTable
+from zhijian.registry.tables import EnterpriseFlagsMixin, FlaggedEnterpriseColumn
 
 from . import models
 
@@ -21,9 +22,9 @@ class PlanTable(BaseTable):
                   "task_count")
 
 
-class TaskTable(BaseTable):
+class TaskTable(EnterpriseFlagsMixin, BaseTable):
     id = tables.Column(verbose_name=_("task"), linkify=True)
-    enterprise = tables.Column(linkify=True)
+    enterprise = FlaggedEnterpriseColumn()  # with e.g. "serious-violation list" (registry hooks)
     plan = tables.Column(linkify=True)
     deadline = tables.Column(verbose_name=_("next deadline"), empty_values=(), orderable=False)
 

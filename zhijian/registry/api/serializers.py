@@ -170,6 +170,19 @@ class AwardSerializer(_EnterpriseOwnedSerializer):
         fields = ["id", "enterprise", "enterprise_detail", "kind", "title", "year", "awarded_by",
                   "created", "last_updated"]
 
+    def validate(self, attrs):
+        # The eligibility rules of Award.clean() (hooks: e.g. the serious-violation list).
+        from ..hooks import award_refusal
+
+        attrs = super().validate(attrs)
+        enterprise = attrs.get("enterprise", getattr(self.instance, "enterprise", None))
+        year = attrs.get("year", getattr(self.instance, "year", None))
+        if enterprise is not None and year:
+            message = award_refusal(enterprise.pk, year)
+            if message:
+                raise serializers.ValidationError({"enterprise": message})
+        return attrs
+
 
 class BrandSerializer(_EnterpriseOwnedSerializer):
     class Meta:

@@ -1,4 +1,8 @@
-"""``zhijian credit-grade [--engine duckdb|spark] [--as-of DATE]``: grade every enterprise."""
+"""``zhijian credit grade [--engine duckdb|spark] [--as-of DATE]``: grade every enterprise.
+
+(``zhijian credit-grade`` and ``manage.py credit_grade`` are the same command.) The run is recorded
+with trigger "cli"; it is refused while another run is queued or running.
+"""
 import datetime as dt
 
 from django.core.exceptions import ValidationError
@@ -30,16 +34,18 @@ class Command(BaseCommand):
             chosen = Method.objects.filter(version=method).first()
             if chosen is None:
                 raise CommandError(f"--method: no method version {method!r}")
-        bar = tqdm(total=0, unit="grade", disable=no_progress, file=self.stderr._out)
+        bar = tqdm(total=0, unit="grade", desc="loading grades", disable=no_progress, file=self.stderr._out)
 
         def progress(done, total):
-            bar.total = total
+            if bar.total != total:
+                bar.total = total
+                bar.refresh()
             bar.update(done - bar.n)
 
         try:
             with change_context(source="cli"):
                 run = run_grading(as_of=as_of, engine=engine, method=chosen, snapshot_dir=snapshot_dir,
-                                  progress=progress)
+                                  progress=progress, trigger="cli")
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages))
         finally:

@@ -54,7 +54,10 @@ class Command(BaseCommand):
                 raise CommandError(f"bad filter: {fs.errors.as_text()}")
             queryset = fs.qs
         queryset = queryset.order_by(*model._meta.ordering or ["pk"])
-        exporter = exporter_for(model)
+        try:
+            exporter = exporter_for(model)
+        except LookupError as exc:
+            raise CommandError(f"{opts['type']} cannot be exported from the command line: {exc}") from exc
         if fmt == "csv":
             with open(output, "w", encoding="utf-8", newline="") as fh:
                 n = write_csv(exporter, queryset, fh)
