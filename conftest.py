@@ -21,6 +21,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_all()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _var_dir(tmp_path_factory):
+    """Generated files (snapshots, models, exports, keys) go to a throw-away directory, not ./var."""
+    from django.test import override_settings
+
+    with override_settings(VAR_DIR=tmp_path_factory.mktemp("var")):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _reference_data(request):
     """Transactional tests flush the database; reload the reference data they removed."""

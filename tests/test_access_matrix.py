@@ -49,7 +49,7 @@ from zhijian.registry import models as m
 from zhijian.registry.identifiers import make_uscc
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-PAGE_NAMESPACES = ("registry", "portal", "spotcheck", "credit")
+PAGE_NAMESPACES = ("registry", "portal", "spotcheck", "credit", "complaints")
 # Add pages whose form data this harness cannot yet generate, so their "foreign create is
 # refused" cases are not proven by a positive control (their own view tests cover them).
 PAYLOAD_GAPS = {
@@ -382,6 +382,22 @@ def build_spotcheck_world(w: World, cats) -> None:
     w.fresh_related[(sc.InspectorConflict, "enterprise")] = fresh_enterprise
 
 
+def build_complaints_world(w: World) -> None:
+    """Complaint cases handled in 苏州 (a district and 昆山), 南京 and 北京 (the bureau of the division
+    the respondent operates in; the respondents are not in the registry)."""
+    from zhijian.complaints import services as complaints
+
+    for key in ("gusu", "kunshan", "xuanwu", "beijing"):
+        division = LOCATIONS[key][0]
+        case, _code = complaints.receive(
+            {"kind": "complaint", "channel": "phone", "complainant_name": "矩阵投诉人",
+             "complainant_phone": "13800000000", "complainant_address": "矩阵路1号",
+             "respondent_name": f"矩阵{key}被投诉商店", "facts": "矩阵测试：商品质量问题。",
+             "request": "退货", "received_on": "2026-03-02"},
+            division=m.Division.objects.get(pk=division))
+        w.add(case, division, public=False, where=f"complaint {key}")
+
+
 def build_world() -> World:
     from zhijian.accounts.models import APIToken
     from zhijian.accounts.services import create_user
@@ -435,6 +451,7 @@ def build_world() -> World:
         w.add(i, div, public=False, where=desc)
 
     build_spotcheck_world(w, cats)
+    build_complaints_world(w)
 
     from django.contrib.auth import get_user_model
 

@@ -5,4 +5,5 @@ urlpatterns = [
     path("registry/", include("zhijian.registry.api.urls")),
     path("spotcheck/", include("zhijian.spotcheck.api.urls")),
     path("credit/", include("zhijian.credit.api.urls")),
+    path("complaints/", include("zhijian.complaints.api.urls")),
 ]

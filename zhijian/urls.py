@@ -14,6 +14,7 @@ urlpatterns = [
     path("registry/", include("zhijian.registry.urls")),
     path("spotcheck/", include("zhijian.spotcheck.urls")),
     path("credit/", include("zhijian.credit.urls")),
+    path("complaints/", include("zhijian.complaints.urls")),
     path("accounts/", include("zhijian.accounts.urls")),
     path("api/", include("zhijian.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -214,6 +214,18 @@ class Complainant(ChangeLoggedModel):
         return mask_name(self.name)
 
 
+class MaskedTextSnapshot(ChangeLoggedModel):
+    """Audit snapshots with phone and ID numbers in free text masked (the chain is never purged)."""
+
+    class Meta:
+        abstract = True
+
+    def snapshot(self) -> dict:
+        from .masking import mask_text
+
+        return {k: (mask_text(v) if isinstance(v, str) else v) for k, v in super().snapshot().items()}
+
+
 class TestingPeriod(ChangeLoggedModel):
     """Time spent on testing, verification or appraisal: excluded from the 45-wd mediation clock."""
 
@@ -228,7 +240,7 @@ class TestingPeriod(ChangeLoggedModel):
         verbose_name_plural = _("testing periods")
 
 
-class Mediation(ChangeLoggedModel):
+class Mediation(MaskedTextSnapshot):
     """One mediation session (Art. 16–19)."""
 
     class Method(models.TextChoices):
@@ -251,7 +263,7 @@ class Mediation(ChangeLoggedModel):
         verbose_name_plural = _("mediation sessions")
 
 
-class Transfer(ChangeLoggedModel):
+class Transfer(MaskedTextSnapshot):
     """A move of the case to another bureau, with the reason (Art. 12–13, 29–30, 37)."""
 
     case = models.ForeignKey(Case, models.CASCADE, related_name="transfers")
@@ -267,7 +279,7 @@ class Transfer(ChangeLoggedModel):
         verbose_name_plural = _("transfers")
 
 
-class Conversion(ChangeLoggedModel):
+class Conversion(MaskedTextSnapshot):
     """A report or violation clue turned into an enforcement case or a targeted spot check."""
 
     class Target(models.TextChoices):

@@ -46,7 +46,9 @@ E = CaseEvent.Type
 OFFICERS = frozenset({S.ROLE_OFFICER, S.ROLE_PROVINCE_ADMIN})
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 8
-HAZARD_CODES = {h for h, _label in HAZARDS}
+HAZARD_CODES = frozenset(h for h, _label in HAZARDS)
+KINDS = frozenset(Kind.values)
+CHANNELS = frozenset(Channel.values)
 _NAME_NOISE = re.compile(r"(股份有限公司|有限责任公司|有限公司|分公司|公司|集团|经营部|商行|店|厂)$")
 
 
@@ -229,10 +231,10 @@ def validate_intake(data: dict) -> dict:
     """Check and normalise the intake fields; raises ValidationError naming each bad field."""
     errors = {}
     kind = data.get("kind") or Kind.COMPLAINT
-    if kind not in Kind.values:
+    if kind not in KINDS:
         errors["kind"] = _("Choose complaint or report.")
     channel = data.get("channel") or Channel.WEB
-    if channel not in Channel.values:
+    if channel not in CHANNELS:
         errors["channel"] = _("Unknown channel %(v)s.") % {"v": channel}
     for f in ("respondent_name", "facts"):
         if not (data.get(f) or "").strip():
@@ -279,7 +281,7 @@ def validate_intake(data: dict) -> dict:
 
 def classify(cases: list[Case]) -> None:
     """Suggest category and hazard labels with confidences (the officer confirms them)."""
-    from .classifier import suggest_labels
+    from .labelling import suggest_labels
 
     suggest_labels(cases)
 
@@ -322,10 +324,7 @@ def receive(data: dict, *, user=None, division: Division | None = None,
     CaseEvent.objects.create(case=case, type=E.ROUTED, user=actor,
                              parameters={"division": target.code, "respondent_match": match,
                                          "respondent": respondent.pk if respondent else None})
-    try:
-        classify([case])
-    except ImportError:
-        pass
+    classify([case])
     return case, code
 
 
@@ -692,7 +691,7 @@ def available_steps(case: Case, user) -> list[str]:
             steps += ["close_report", "convert"]
     if case.notify_due and not case.notified_on:
         steps.append("notify")
-    if case.respondent_match != Case.Match.CONFIRMED:
+    if case.respondent_match == Case.Match.UNMATCHED:
         steps.append("match")
     steps.append("labels")
     return steps

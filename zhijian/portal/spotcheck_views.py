@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import math
 from pathlib import Path
 
 from django.conf import settings
@@ -32,10 +31,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views import View
-from rest_framework import throttling
-from rest_framework.settings import api_settings
 
+from zhijian.core.throttling import PortalRateThrottle, ThrottledView
 from zhijian.registry.models import Division, Enterprise, ProductCategory
 from zhijian.spotcheck import draw as engine
 from zhijian.spotcheck import stats
@@ -53,41 +50,7 @@ def public_user():
 # --------------------------------------------------------------------------- rate limit
 
 
-class PortalRateThrottle(throttling.SimpleRateThrottle):
-    """Public portal pages: ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["portal"]``, falling
-    back to the ``anon`` rate; read on every request so that a deployment can change it."""
-
-    scope = "portal"
-
-    def get_rate(self):
-        rates = api_settings.DEFAULT_THROTTLE_RATES or {}
-        return rates.get(self.scope) or rates.get("anon")
-
-    def allow_request(self, request, view):
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-    def get_cache_key(self, request, view):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            ident = f"user-{user.pk}"
-        else:
-            ident = self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-class ThrottledView(View):
-    def dispatch(self, request, *args, **kwargs):
-        throttle = PortalRateThrottle()
-        if throttle.rate is not None and not throttle.allow_request(request, self):
-            wait = throttle.wait()
-            response = HttpResponse(_("Too many requests: please wait a moment and try again."),
-                                    status=429, content_type="text/plain; charset=utf-8")
-            if wait is not None:
-                response["Retry-After"] = str(max(1, math.ceil(wait)))
-            return response
-        return super().dispatch(request, *args, **kwargs)
+# The portal's rate limit and throttled page view live in core (shared with open-data pages).
 
 
 # --------------------------------------------------------------------------- querysets

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import spotcheck_views, views
+from zhijian.complaints import views_stats as complaints_stats
+
+from . import complaint_views, credit_views, spotcheck_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -21,4 +23,11 @@ urlpatterns = [
          name="spotcheck_result_detail"),
     path("spotchecks/pass-rates/", spotcheck_views.PassRateView.as_view(), name="spotcheck_passrates"),
     path("spotchecks/open-data/", spotcheck_views.OpenDataView.as_view(), name="spotcheck_opendata"),
+    # complaints and reports (投诉举报): the public form and the status lookup by ticket and code
+    path("complaints/submit/", complaint_views.ComplaintFormView.as_view(), name="complaint_form"),
+    path("complaints/received/", complaint_views.ComplaintReceiptView.as_view(), name="complaint_receipt"),
+    path("complaints/status/", complaint_views.ComplaintStatusView.as_view(), name="complaint_status"),
+    path("complaints/open-data/", complaints_stats.OpenDataView.as_view(), name="complaint_opendata"),
+    # public credit page per enterprise (DESIGN §6.3, §7)
+    path("credit/<str:uscc>/", credit_views.CreditPageView.as_view(), name="credit_page"),
 ]

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from zhijian.accounts.models import AuditEntry
 from zhijian.complaints import services as svc
 from zhijian.complaints.masking import mask_id, mask_name, mask_phone, mask_text, personal
-from zhijian.complaints.models import Case, CaseEvent, Complainant, Kind
+from zhijian.complaints.models import Case, Complainant
 from zhijian.credit.models import CreditEvent
 from zhijian.registry.models import Division
 
@@ -205,3 +205,32 @@ def test_personal_data_clear_only_in_the_handling_scope(officer, make_user):
     assert entries.exists()
     for e in entries:
         assert "13912345678" not in str(e.postchange) and "320102199001011234" not in str(e.postchange)
+
+
+def test_intake_suggests_labels_and_confirmed_labels_train_a_new_version(officer, make_user, settings, client):
+    from zhijian.complaints import labelling
+    from zhijian.complaints.classifier import model as modelmod
+    from zhijian.registry.models import ProductCategory
+
+    case, _ = svc.receive(_data(facts="电动自行车充电时电池突然起火，烧毁了楼道里的杂物。"),
+                          division=Division.objects.get(pk=KUNSHAN))
+    case.refresh_from_db()
+    assert case.hazard == "fire" and case.hazard_confidence > 0.3
+    assert case.category is not None and case.category_confidence > 0
+    assert not case.labels_confirmed
+    cat = ProductCategory.objects.exclude(pk=case.category_id).order_by("code").first()
+    svc.confirm_labels(case, officer, category=cat, hazard="electric_shock")
+    assert list(labelling.confirmed_rows()) == [(case.facts, cat.code, "electric_shock")]
+    # A province admin retrains from the page (background job, run in-process here).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    admin = make_user("province_admin", "320000")
+    client.force_login(officer)
+    assert client.post("/complaints/classifier/").status_code == 403
+    client.force_login(admin)
+    before = modelmod.current_version()
+    assert client.post("/complaints/classifier/").status_code == 302
+    after = modelmod.current_version()
+    assert after != before
+    assert AuditEntry.objects.filter(object_type="complaints.classifier", object_id=after).exists()
+    page = client.get("/complaints/classifier/")
+    assert after in page.content.decode()

@@ -113,7 +113,7 @@ class PlanViewSet(ScopedModelViewSet):
 
     @extend_schema(request=s.CommitSerializer, responses=s.DrawSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
-    def commit(self, request, pk=None):
+    def commit(self, request, pk=None, format=None):
         """Publish the commitment SHA-256(secret) before the draw (the plan is then fixed)."""
         plan = self._plan()
         body = s.CommitSerializer(data=request.data)
@@ -124,7 +124,7 @@ class PlanViewSet(ScopedModelViewSet):
 
     @extend_schema(request=s.DrawRequestSerializer, responses=s.DrawSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
-    def draw(self, request, pk=None):
+    def draw(self, request, pk=None, format=None):
         """Reveal the secret, give the public value, and draw enterprises and inspectors."""
         plan = self._plan()
         body = s.DrawRequestSerializer(data=request.data)
@@ -137,7 +137,7 @@ class PlanViewSet(ScopedModelViewSet):
 
     @extend_schema(request=None, responses=s.DrawSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
-    def publish(self, request, pk=None):
+    def publish(self, request, pk=None, format=None):
         """Publish the plan, its draw record and its pool on the portal."""
         plan = self._plan()
         draw = run_service(lambda: drawing.publish_draw(plan, request.user))
@@ -170,7 +170,7 @@ class TaskViewSet(ScopedReadViewSet):
     @extend_schema(responses=s.StepSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="steps", url_name="steps", filter_backends=[],
             pagination_class=None)
-    def steps(self, request, pk=None):
+    def steps(self, request, pk=None, format=None):
         """The steps the user may take on the task now, with the data each takes."""
         task = self.get_object()
         return Response([{"name": t.name, "label": t.label, "fields": list(t.fields)}
@@ -182,7 +182,7 @@ class TaskViewSet(ScopedReadViewSet):
                    request=OpenApiTypes.OBJECT, responses=s.TaskSerializer)
     @action(detail=True, methods=["post"], url_path=f"steps/(?P<step>{STEP})", url_name="step",
             permission_classes=[ChangePermission], filter_backends=[], pagination_class=None)
-    def step(self, request, pk=None, step=None):
+    def step(self, request, pk=None, step=None, format=None):
         """Take one step (``sample``, ``deliver``, ``record_result``, ``notify``, ...)."""
         task = self.get_object()
         if step not in services.TRANSITIONS:
@@ -197,7 +197,7 @@ class TaskViewSet(ScopedReadViewSet):
     @extend_schema(request=None, responses=s.TaskSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission],
             filter_backends=[], pagination_class=None)
-    def publish(self, request, pk=None):
+    def publish(self, request, pk=None, format=None):
         """Publish the task's result on the portal (一公开)."""
         task = self.get_object()
         task = run_service(lambda: services.publish_result(task, request.user))
@@ -231,13 +231,13 @@ class DrawViewSet(ScopedReadViewSet):
 
     @extend_schema(responses={(200, "application/json"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def record(self, request, pk=None):
+    def record(self, request, pk=None, format=None):
         """The draw record file (canonical JSON), as stored."""
         return self._file("record_file", "draw-record.json", "application/json")
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def pool(self, request, pk=None):
+    def pool(self, request, pk=None, format=None):
         """The pool file (canonical CSV), as stored."""
         return self._file("pool_file", "pool.csv", "text/csv; charset=utf-8")
 

@@ -68,6 +68,11 @@ class Command(BaseCommand):
 
             n = complaints_demo.load(province, seed=seed)
         self.stdout.write(f"  complaints and reports: {n}")
+        with change_context(source="cli"):
+            from zhijian.credit import demo as credit_demo
+
+            for name, n in credit_demo.load(seed=seed, enterprise=suzhou).items():
+                self.stdout.write(f"  credit {name}: {n}")
         self.stdout.write(self.style.SUCCESS(f"\nDemo accounts (password: {password}):"))
         for username, role, bound, note in rows:
             self.stdout.write(f"  {username:<11} {role:<15} {bound}  {note}")

@@ -1,0 +1,45 @@
+"""``zhijian complaints evaluate FILE [--model DIR] [--split NAME] [--json]``: measure the classifier.
+
+(``zhijian complaints-evaluate`` and ``manage.py complaints_evaluate`` are the same command.)
+FILE is a labelled CSV (UTF-8 or GBK) or .xlsx with the columns text, category, hazard; prints
+per-class precision, recall, F1 and support, macro and weighted averages, and the top confusions
+for the hazard and the category. See docs/complaints-classification.md.
+"""
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from zhijian.complaints.classifier import model as modelmod
+from zhijian.complaints.classifier.evaluate import (EvaluationError, evaluate_rows, format_report,
+                                                    read_labelled)
+
+
+class Command(BaseCommand):
+    help = "Evaluate the complaint classifier on a labelled file (columns text, category, hazard)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="labelled CSV (UTF-8 or GBK) or .xlsx")
+        parser.add_argument("--model", help="a saved model directory or version name "
+                                            "(default: the current model)")
+        parser.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 / GBK)")
+        parser.add_argument("--split", help="only the rows whose 'split' column has this value")
+        parser.add_argument("--max-classes", type=int, default=40,
+                            help="category classes listed, by support (default 40; 0 = all)")
+        parser.add_argument("--json", dest="as_json", action="store_true",
+                            help="print the report as JSON")
+
+    def handle(self, *args, file, model, encoding, split, max_classes, as_json, **opts):
+        try:
+            clf = modelmod.load(model) if model else modelmod.get_model()
+        except (modelmod.ClassifierError, OSError) as exc:
+            raise CommandError(f"cannot load the model: {exc}") from exc
+        try:
+            rows = read_labelled(file, encoding=encoding, userdict=clf.userdict, split=split)
+        except EvaluationError as exc:
+            raise CommandError(str(exc)) from exc
+        report = evaluate_rows(rows, clf, file)
+        if as_json:
+            self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(format_report(report, names=clf.userdict.names,
+                                        max_classes=max_classes or None))
