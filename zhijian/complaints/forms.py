@@ -71,7 +71,7 @@ class IntakeForm(forms.Form):
     complainant_name = forms.CharField(label=_("complainant or reporter: name"), max_length=100, required=False)
     complainant_phone = forms.CharField(label=_("phone"), max_length=32, required=False)
     complainant_id_number = forms.CharField(label=_("ID number"), max_length=32, required=False)
-    complainant_address = forms.CharField(label=_("address"), max_length=255, required=False)
+    complainant_address = forms.CharField(label=_("postal address"), max_length=255, required=False)
     complainant_email = forms.EmailField(label=_("email"), required=False)
     respondent_name = forms.CharField(label=_("respondent (business name)"), max_length=200)
     respondent_uscc = forms.CharField(label=_("respondent USCC"), max_length=18, required=False,
@@ -221,7 +221,7 @@ class EndTestingForm(StepForm):
 
 class MediationForm(StepForm):
     date = forms.DateField(label=_("date"), required=False, widget=DATE, help_text=_("Empty: today."))
-    method = forms.ChoiceField(label=_("method"), choices=Mediation.Method.choices)
+    method = forms.ChoiceField(label=_("mediation method"), choices=Mediation.Method.choices)
     mediator = forms.CharField(label=_("mediator"), max_length=100)
     entrusted_to = forms.CharField(label=_("entrusted to (e.g. consumer association)"), max_length=200,
                                    required=False)

@@ -193,10 +193,10 @@ class Complainant(ChangeLoggedModel):
     """
 
     case = models.OneToOneField(Case, models.CASCADE, related_name="complainant", primary_key=True)
-    name = models.CharField(_("name"), max_length=100, blank=True)
+    name = models.CharField(_("full name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     id_number = models.CharField(_("ID number"), max_length=32, blank=True)
-    address = models.CharField(_("address"), max_length=255, blank=True)
+    address = models.CharField(_("postal address"), max_length=255, blank=True)
     email = models.EmailField(_("email"), blank=True)
 
     class Meta:
@@ -251,7 +251,7 @@ class Mediation(MaskedTextSnapshot):
 
     case = models.ForeignKey(Case, models.CASCADE, related_name="mediations")
     date = models.DateField(_("date"))
-    method = models.CharField(_("method"), max_length=8, choices=Method.choices)
+    method = models.CharField(_("mediation method"), max_length=8, choices=Method.choices)
     mediator = models.CharField(_("mediator"), max_length=100)
     entrusted_to = models.CharField(_("entrusted to (e.g. consumer association)"), max_length=200, blank=True)
     summary = models.TextField(_("summary"))

@@ -8,6 +8,7 @@ see their own rows.
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhijian.core.models import ScopedModel, TimestampedModel
 from zhijian.registry.models import Enterprise
@@ -321,8 +322,8 @@ class PenaltyPublication(ScopedModel, TimestampedModel):
     violation = models.TextField(_("violation"))
     penalty = models.TextField(_("penalty imposed"))
     legal_basis = models.CharField(_("legal basis"), max_length=255, blank=True)
-    publish_by = models.DateField(_("publish by"), null=True, blank=True)
-    published_on = models.DateField(_("published on"), null=True, blank=True)
+    publish_by = models.DateField(pgettext_lazy("penalty information", "publish by"), null=True, blank=True)
+    published_on = models.DateField(pgettext_lazy("penalty information", "published on"), null=True, blank=True)
     publish_until = models.DateField(_("published until"), null=True, blank=True)
     revoked_on = models.DateField(_("penalty revoked on"), null=True, blank=True)
     withdraw_by = models.DateField(_("withdraw by"), null=True, blank=True)
@@ -413,7 +414,7 @@ class AgencyQuery(models.Model):
     uscc = models.CharField(_("USCC asked for"), max_length=18)
     found = models.BooleanField(_("found"), default=False)
     asked_at = models.DateTimeField(_("asked at"), auto_now_add=True, db_index=True)
-    remote_addr = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    remote_addr = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     response_sha256 = models.CharField(_("response SHA-256"), max_length=64, blank=True)
 
     class Meta:
