@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from zhijian.core.models import ChangeLoggedModel, ScopedModel, TimestampedModel
 from zhijian.registry.models import Division, Enterprise, ProductCategory
 
+from .hazards import HAZARDS  # noqa: F401 (also imported from here by filters, stats, services)
+
 
 class Kind(models.TextChoices):
     COMPLAINT = "complaint", _("complaint (投诉)")
@@ -53,18 +55,6 @@ class TerminationReason(models.TextChoices):
     OTHER_LEGAL = "other_legal", _("other ground in law (Art. 21 (7))")
 
 
-HAZARDS = (
-    ("fire", _("fire")),
-    ("electric_shock", _("electric shock")),
-    ("burn", _("burn or scald")),
-    ("cut", _("cut or laceration")),
-    ("choking", _("choking or suffocation")),
-    ("poisoning", _("poisoning")),
-    ("chemical", _("chemical (harmful substances)")),
-    ("mechanical", _("mechanical failure")),
-    ("false_labelling", _("false or misleading labelling")),
-    ("none", _("no safety hazard")),
-)
 
 
 class Case(ScopedModel, TimestampedModel):

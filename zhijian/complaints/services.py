@@ -35,7 +35,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from zhijian.core import scope as S
-from zhijian.deadlines.services import WorkdayCalendar, due_date
+from zhijian.deadlines.services import WorkdayCalendar, due_date, time_limit
 from zhijian.registry.models import Division, Enterprise, ProductCategory
 
 from .models import (Case, CaseEvent, Channel, Complainant, Conversion, HAZARDS, Kind, Mediation,
@@ -159,6 +159,12 @@ def _calendar(calendar: WorkdayCalendar | None) -> WorkdayCalendar:
     return calendar or WorkdayCalendar.load()
 
 
+def _clue_due(key: str, start: dt.date, extended: bool, cal: WorkdayCalendar) -> dt.date:
+    """The check's deadline; an approved extension adds the ``<key>_extension`` time limit."""
+    extra = time_limit(f"{key}_extension", start).amount if extended else 0
+    return due_date(key, start, calendar=cal, extra=extra)
+
+
 def compute_clocks(case: Case, calendar: WorkdayCalendar | None = None) -> Case:
     """Recompute the due dates from the case's dates; ``next_due`` is the earliest open one."""
     cal = _calendar(calendar)
@@ -173,12 +179,10 @@ def compute_clocks(case: Case, calendar: WorkdayCalendar | None = None) -> Case:
                 case.mediation_due = due_date("complaint.mediation", case.decided_on, calendar=cal,
                                               exclude=[(p.start, p.end) for p in periods])
         if case.clue_found_on:
-            extra = 15 if case.clue_extended else 0
-            case.clue_due = due_date("complaint.clue_check", case.clue_found_on, calendar=cal, extra=extra)
+            case.clue_due = _clue_due("complaint.clue_check", case.clue_found_on, case.clue_extended, cal)
     else:
         case.accept_due = None
-        extra = 15 if case.clue_extended else 0
-        case.clue_due = due_date("report.check", start, calendar=cal, extra=extra)
+        case.clue_due = _clue_due("report.check", start, case.clue_extended, cal)
     open_clocks = []
     if case.kind == Kind.COMPLAINT and case.status == St.RECEIVED:
         open_clocks.append((case.accept_due, "accept"))

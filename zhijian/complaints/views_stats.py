@@ -29,7 +29,7 @@ from zhijian.core.jobs import create_job
 from zhijian.core.models import ImportJob
 from zhijian.core.querysets import scope_q
 from zhijian.core.scope import scope_for
-from zhijian.core.throttling import ThrottledView
+from zhijian.core.throttling import csv_safe, ThrottledView
 
 from . import opendata, stats
 from .importers import ComplaintImporter
@@ -52,10 +52,6 @@ class _Echo:
         return value
 
 
-def _csv_safe(value) -> str:
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 
@@ -223,7 +219,7 @@ class OpenDataView(ThrottledView):
             def lines():
                 yield "\ufeff" + writer.writerow(opendata.FIELDS)
                 for r in rows:
-                    yield writer.writerow([_csv_safe("" if r[k] is None else r[k]) for k in opendata.FIELDS])
+                    yield writer.writerow([csv_safe("" if r[k] is None else r[k]) for k in opendata.FIELDS])
 
             response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="complaints-monthly-{stamp}.csv"'

@@ -60,6 +60,15 @@ class PortalRateThrottle(throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+def too_many_requests(wait: float | None) -> HttpResponse:
+    """The 429 answer of a throttled page, with Retry-After when the wait is known."""
+    response = HttpResponse(_("Too many requests: please wait a moment and try again."),
+                            status=429, content_type="text/plain; charset=utf-8")
+    if wait is not None:
+        response["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response
+
+
 class ThrottledView(View):
     """A page view limited by ``throttle_class`` (429 with Retry-After when over the rate)."""
 
@@ -68,10 +77,11 @@ class ThrottledView(View):
     def dispatch(self, request, *args, **kwargs):
         throttle = self.throttle_class()
         if throttle.rate is not None and not throttle.allow_request(request, self):
-            wait = throttle.wait()
-            response = HttpResponse(_("Too many requests: please wait a moment and try again."),
-                                    status=429, content_type="text/plain; charset=utf-8")
-            if wait is not None:
-                response["Retry-After"] = str(max(1, math.ceil(wait)))
-            return response
+            return too_many_requests(throttle.wait())
         return super().dispatch(request, *args, **kwargs)
+
+
+def csv_safe(value) -> str:
+    """A CSV cell that spreadsheet programs will not run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhijian.core import scope as S
-from zhijian.deadlines.services import add_months, due_date
+from zhijian.deadlines.services import due_date
 
 from .models import (
     CreditEvent,
@@ -49,8 +49,6 @@ from .services import record_event, source_ref
 
 SERIOUS = EnterpriseListing.Kind.SERIOUS_VIOLATION
 ABNORMAL = EnterpriseListing.Kind.ABNORMAL_OPERATION
-LISTING_YEARS = 3  # SAMR order 44: a serious-violation listing lasts 3 years
-ABNORMAL_YEARS_TO_SERIOUS = 3  # 3 years on the abnormal-operation list → serious-violation list
 SPECIAL_SECTORS = {Sector.FOOD, Sector.DRUGS, Sector.SPECIAL_EQUIPMENT}
 PENALTY_EVENT = {PenaltySeverity.MINOR: "penalty_minor", PenaltySeverity.ORDINARY: "penalty_ordinary",
                  PenaltySeverity.HEAVY: "penalty_heavy"}
@@ -243,7 +241,7 @@ def enter_listing(enterprise, kind: str, start: dt.date, reason: str, legal_basi
     if errors:
         raise ValidationError(errors)
     if planned_end is None and kind == SERIOUS:
-        planned_end = add_months(start, 12 * LISTING_YEARS)
+        planned_end = due_date("credit.serious_listing_period", start)
     source_type, source_id = source_ref(source)
     listing = EnterpriseListing.objects.create(
         enterprise=enterprise, kind=kind, start=start, reason=reason.strip(),
@@ -296,7 +294,7 @@ def promote_long_abnormal(on: dt.date | None = None) -> list[EnterpriseListing]:
     candidates = (EnterpriseListing.objects.filter(kind=ABNORMAL).filter(active_listing_q(on))
                   .select_related("enterprise").order_by("start", "id"))
     for abnormal in candidates:
-        promoted_on = add_months(abnormal.start, 12 * ABNORMAL_YEARS_TO_SERIOUS)
+        promoted_on = due_date("credit.abnormal_to_serious", abnormal.start)
         if promoted_on > on:
             continue
         ref_type, ref_id = source_ref(abnormal)

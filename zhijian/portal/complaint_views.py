@@ -12,13 +12,9 @@ portal (``PortalRateThrottle``) and CSRF-protected.
 """
 from __future__ import annotations
 
-import math
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
-from rest_framework import throttling
 from rest_framework.settings import api_settings
 
 from zhijian.complaints import services
@@ -26,37 +22,19 @@ from zhijian.complaints.forms import PublicComplaintForm, StatusLookupForm, appl
 from zhijian.complaints.masking import mask_name
 from zhijian.complaints.models import Case, Kind
 
-from .spotcheck_views import ThrottledView
+from zhijian.core.throttling import PortalRateThrottle, ThrottledView, too_many_requests
 
 RECEIPT_KEY = "portal_complaint_receipt"
 LOOKUP_RATE = "10/minute"
 
 
-class LookupThrottle(throttling.SimpleRateThrottle):
+class LookupThrottle(PortalRateThrottle):
     """Status lookups: ``DEFAULT_THROTTLE_RATES["complaint_lookup"]``, else 10 a minute."""
 
     scope = "complaint_lookup"
 
     def get_rate(self):
         return (api_settings.DEFAULT_THROTTLE_RATES or {}).get(self.scope) or LOOKUP_RATE
-
-    def allow_request(self, request, view):
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-    def get_cache_key(self, request, view):
-        user = getattr(request, "user", None)
-        ident = f"user-{user.pk}" if user is not None and user.is_authenticated else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-def too_many(wait) -> HttpResponse:
-    response = HttpResponse(_("Too many requests: please wait a moment and try again."), status=429,
-                            content_type="text/plain; charset=utf-8")
-    if wait is not None:
-        response["Retry-After"] = str(max(1, math.ceil(wait)))
-    return response
 
 
 class ComplaintFormView(ThrottledView):
@@ -122,7 +100,7 @@ class ComplaintStatusView(ThrottledView):
     def post(self, request):
         throttle = LookupThrottle()
         if not throttle.allow_request(request, self):
-            return too_many(throttle.wait())
+            return too_many_requests(throttle.wait())
         form = StatusLookupForm(request.POST)
         status = None
         not_found = False

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from zhijian.core.throttling import PortalRateThrottle, ThrottledView
+from zhijian.core.throttling import csv_safe, PortalRateThrottle, ThrottledView
 from zhijian.registry.models import Division, Enterprise, ProductCategory
 from zhijian.spotcheck import draw as engine
 from zhijian.spotcheck import stats
@@ -436,10 +436,6 @@ def open_data_row(task) -> dict:
     }
 
 
-def _csv_safe(value):
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class _Echo:
@@ -462,7 +458,7 @@ class OpenDataView(ThrottledView):
                 yield "\ufeff" + writer.writerow(OPEN_DATA_FIELDS)  # BOM: Excel opens UTF-8
                 for task in qs.iterator(chunk_size=2000):
                     row = open_data_row(task)
-                    yield writer.writerow([_csv_safe(row[k]) for k in OPEN_DATA_FIELDS])
+                    yield writer.writerow([csv_safe(row[k]) for k in OPEN_DATA_FIELDS])
 
             response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="spotcheck-results-{stamp}.csv"'

@@ -37,24 +37,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 
+from ..hazards import HAZARDS as _HAZARD_CHOICES
 from . import dictionary as dictmod
 
-HAZARDS = ("fire", "electric_shock", "burn", "cut", "choking", "poisoning", "chemical",
-           "mechanical", "false_labelling", "none")
-HAZARD_LABELS = {
-    "fire": _("fire"),
-    "electric_shock": _("electric shock"),
-    "burn": _("burn or scald"),
-    "cut": _("cut"),
-    "choking": _("choking or suffocation"),
-    "poisoning": _("poisoning"),
-    "chemical": _("harmful chemicals"),
-    "mechanical": _("mechanical failure"),
-    "false_labelling": _("false labelling"),
-    "none": _("no safety hazard"),
-}
+HAZARDS = tuple(code for code, _label in _HAZARD_CHOICES)
+HAZARD_LABELS = dict(_HAZARD_CHOICES)
 # Chinese names accepted in labelled files in place of the codes.
 HAZARD_ALIASES = {
     "起火": "fire", "火灾": "fire", "自燃": "fire", "着火": "fire",
