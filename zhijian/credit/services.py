@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import CreditEvent, EventType, Grade, Method
@@ -73,7 +74,7 @@ def record_event(enterprise, type_code: str, date: dt.date, *, source=None, weig
 
 def current_method(on: dt.date | None = None) -> Method:
     """The published method in force on ``on`` (today by default)."""
-    on = on or dt.date.today()
+    on = on or timezone.localdate()
     method = Method.objects.filter(published=True, valid_from__lte=on).order_by("-valid_from", "-version").first()
     if method is None:
         raise ValidationError(_("No published evaluation method is in force on %(date)s.") % {"date": on})

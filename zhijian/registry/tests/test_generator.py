@@ -1,4 +1,5 @@
 """The deterministic data generator: enterprise table, Parquet output, demo load."""
+import datetime
 import re
 from collections import Counter
 from pathlib import Path
@@ -206,7 +207,8 @@ def audit_before(db):
 
 @pytest.fixture
 def demo(audit_before):
-    return G.load_demo(seed=3, progress=False, enterprises=1500)
+    # the fixed reference day, so the rows can be compared with the Parquet-side generator
+    return G.load_demo(seed=3, progress=False, enterprises=1500, reference_date=G.REFERENCE_DATE)
 
 
 def test_demo_load_writes_every_kind_once_with_one_audit_entry(demo, audit_before):
@@ -272,6 +274,18 @@ def test_demo_rows_are_the_deterministic_plan(demo):
         sorted((c["kind"], c["number"], c["enterprise"]) for c in plan.certifications)
     assert sorted(Inspector.objects.values_list("badge_number", "name")) == \
         sorted((i["badge_number"], i["name"]) for i in plan.inspectors)
+
+
+@pytest.mark.django_db
+def test_demo_dates_are_relative_to_the_day_it_is_loaded():
+    import time_machine
+    with time_machine.travel(datetime.datetime(2031, 5, 20, 9, tzinfo=datetime.timezone.utc), tick=False):
+        G.load_demo(seed=4, progress=False, enterprises=300)
+    day = datetime.date(2031, 5, 20)
+    newest = Enterprise.objects.order_by("-established_on").values_list("established_on", flat=True)[0]
+    assert day - datetime.timedelta(days=400) < newest <= day
+    assert Certification.objects.filter(valid_from__gt=day).count() == 0
+    assert Certification.objects.filter(valid_from__year=2031).exists()
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ Writer: a 苏州 (320500) city officer; read-only: a 苏州 inspector; out of sc
 import datetime
 
 from zhijian.core.scope import ROLE_INSPECTOR, ROLE_OFFICER
+from zhijian.core.testing.dates import running_plan_dates
 from zhijian.core.testing.views import ViewTestCases, next_n
 from zhijian.registry.identifiers import make_uscc
 from zhijian.registry.models import Enterprise, Inspector, Lab, ProductCategory
@@ -21,9 +22,8 @@ def category(i=0):
 
 def make_plan(division=IN, **kw):
     n = next_n()
-    plan = Plan.objects.create(title=f"视图测试抽查计划{n}", kind="routine", year=2026, period="2026",
-                               starts_on=D(2026, 3, 1), ends_on=D(2026, 11, 30), division_id=division,
-                               quota_mode="count", quota_count=2, **kw)
+    plan = Plan.objects.create(title=f"视图测试抽查计划{n}", kind="routine", **running_plan_dates(),
+                               division_id=division, quota_mode="count", quota_count=2, **kw)
     plan.categories.add(category())
     return plan
 
