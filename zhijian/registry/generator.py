@@ -39,11 +39,11 @@ from . import generator_data as D
 from .identifiers import make_uscc
 
 GENERATOR_VERSION = 1
-#: Dates are drawn relative to this fixed day (not "today"), so output does not
-#: change with the calendar.
+#: Parquet output draws its dates relative to this fixed day (not "today"), so the same seed
+#: gives the same bytes on any day. The demo load (``load_demo``) passes today instead, so the
+#: demo data looks current whenever it is loaded.
 REFERENCE_DATE = datetime.date(2025, 12, 31)
 _EPOCH = datetime.date(1970, 1, 1)
-_REF_DAYS = (REFERENCE_DATE - _EPOCH).days
 
 #: Rows per generation chunk and Parquet row group. Fixed: output depends on it.
 CHUNK_ROWS = 1_000_000
@@ -363,10 +363,11 @@ class Catalog:
 
     @classmethod
     def from_csv(cls) -> "Catalog":
-        return cls.build(
-            (f"KP{int(r['seq']):03d}", r["product_name"].strip(), r["category"].strip(),
-             r["ccc"].strip() == "是", r["production_license_xk"].strip() == "是")
-            for r in _csv_rows("key_industrial_products_catalog.csv"))
+        from .reference import CATALOG, data_dir, read_edition
+
+        _, rows = read_edition(data_dir() / CATALOG.filename, CATALOG)
+        return cls.build((r["code"], r["name"], r["group"], r["ccc_required"], r["licence_required"])
+                         for r in rows)
 
     @classmethod
     def from_db(cls) -> "Catalog":
@@ -417,8 +418,11 @@ class EnterpriseGenerator:
     the first rows of a run are the same whatever the total ``n``.
     """
 
-    def __init__(self, seed: int, geography: Geography, industries: Industries, catalog: Catalog):
+    def __init__(self, seed: int, geography: Geography, industries: Industries, catalog: Catalog,
+                 reference_date: datetime.date = REFERENCE_DATE):
         self.seed, self.geo, self.ind, self.catalog = seed, geography, industries, catalog
+        self.reference_date = reference_date
+        self.ref_days = (reference_date - _EPOCH).days
         g = geography
         srng = _rng(seed, _S_SERIAL)
         # a multiplier coprime to SERIAL_SPACE (= 2^7 * 3^2 * 5^7) makes a permutation
@@ -498,7 +502,7 @@ class EnterpriseGenerator:
                        rng.random(n) * D.MAX_AGE_YEARS * 365.25,
                        rng.exponential(D.AGE_MEAN_DAYS, n))
         age = np.minimum(age, D.MAX_AGE_YEARS * 365.25).astype(np.int32)
-        established = pa.array(_REF_DAYS - age, type=pa.int32()).cast(pa.date32())
+        established = pa.array(self.ref_days - age, type=pa.int32()).cast(pa.date32())
 
         # name: place + trade name (two characters) + industry word + organisation form
         n_stem = len(D.STEM_CHARS)
@@ -691,7 +695,7 @@ def labs_table(gen: EnterpriseGenerator, leaf_counts: np.ndarray) -> pa.Table:
         i = len(rows)
         authority, kind = ("1", "2") if uscc_kind == "public" else ("9", "1")
         cats = sorted(int(c) for gi in groups for c in g_members[g_off[gi]:g_off[gi + 1]])
-        issued = REFERENCE_DATE.year - int(rng.integers(0, 6))
+        issued = gen.reference_date.year - int(rng.integers(0, 6))
         rows.append({
             "accreditation_number": f"{issued % 100:02d}{g.province_code[:2]}{i + 1:08d}",
             "name": name,
@@ -699,7 +703,7 @@ def labs_table(gen: EnterpriseGenerator, leaf_counts: np.ndarray) -> pa.Table:
             "division": division, "level": level,
             "scope_text": "、".join(catalog.group_names[gi] for gi in sorted(groups)) + "等产品的检验检测",
             "categories": [catalog.codes[c] for c in cats],
-            "accredited_until": REFERENCE_DATE + datetime.timedelta(days=int(rng.integers(90, 6 * 365))),
+            "accredited_until": gen.reference_date + datetime.timedelta(days=int(rng.integers(90, 6 * 365))),
             "status": "suspended" if rng.random() < 0.03 else "active",
         })
 
@@ -900,13 +904,15 @@ def _date(days: int) -> datetime.date:
 
 def demo_plan(seed: int = 1, n: int = DEMO_ENTERPRISES, *, geography: Geography | None = None,
               industries: Industries | None = None, catalog: Catalog | None = None,
-              province_code: str | None = None) -> DemoPlan:
+              province_code: str | None = None,
+              reference_date: datetime.date = REFERENCE_DATE) -> DemoPlan:
     """The demo data set as plain data; ``load_demo`` writes it. Reference data from the
-    database unless given."""
+    database unless given; dates are drawn relative to ``reference_date``."""
     province = _default_province(province_code)
     geo = geography or Geography.from_db(province)
     catalog = catalog or Catalog.from_db()
-    gen = EnterpriseGenerator(seed, geo, industries or Industries.from_db(), catalog)
+    gen = EnterpriseGenerator(seed, geo, industries or Industries.from_db(), catalog, reference_date)
+    ref, ref_days = gen.reference_date, gen.ref_days
     ent_tables, prod_tables, leaf_counts = [], [], np.zeros(len(geo.leaf_codes), dtype=np.int64)
     extras_all, prod_all = [], []
     for k, size in _chunks(n):
@@ -944,7 +950,7 @@ def demo_plan(seed: int = 1, n: int = DEMO_ENTERPRISES, *, geography: Geography 
     declare = np.nonzero(rng.random(len(products)) < D.DECLARATION_SHARE)[0]
     for i in declare:
         p, ent = products[i], ent_rows[prod_ent[i]]
-        year = int(rng.integers(2018, REFERENCE_DATE.year + 1))
+        year = int(rng.integers(2018, ref.year + 1))
         code = p["standard"]
         if code is None or rng.random() < D.ENTERPRISE_STANDARD_SHARE:
             code = f"Q/{ent['uscc'][8:17]} {len(own_standards) + 1:04d}-{year}"
@@ -954,8 +960,8 @@ def demo_plan(seed: int = 1, n: int = DEMO_ENTERPRISES, *, geography: Geography 
         status = "published" if u < 0.9 else ("withdrawn" if u < 0.95 else "draft")
         published = None if status == "draft" else datetime.date(year, 1, 1) + datetime.timedelta(
             days=int(rng.integers(0, 365)))
-        if published and published > REFERENCE_DATE:
-            published = REFERENCE_DATE
+        if published and published > ref:
+            published = ref
         declarations.append({
             "enterprise": ent["uscc"], "product_name": p["name"],
             "category": catalog.codes[prod_cat[i]], "standard": code,
@@ -968,10 +974,10 @@ def demo_plan(seed: int = 1, n: int = DEMO_ENTERPRISES, *, geography: Geography 
 
     def cert(ent_i, kind, number, issuer, years):
         # issued up to 1.3 validity periods ago: about a quarter have expired
-        start = _REF_DAYS - int(rng.integers(0, int(years * 365 * 1.3)))
+        start = ref_days - int(rng.integers(0, int(years * 365 * 1.3)))
         until = start + years * 365
         u = rng.random()
-        status = "expired" if until < _REF_DAYS else ("suspended" if u < 0.02 else
+        status = "expired" if until < ref_days else ("suspended" if u < 0.02 else
                                                       "revoked" if u < 0.03 else "valid")
         certifications.append({"enterprise": ent_rows[ent_i]["uscc"], "kind": kind, "number": number,
                                "issuer": issuer, "valid_from": _date(start),
@@ -982,7 +988,7 @@ def demo_plan(seed: int = 1, n: int = DEMO_ENTERPRISES, *, geography: Geography 
     for ent_i, cat_i in pairs:
         if catalog.ccc[cat_i]:
             serial["ccc"] += 1
-            year = REFERENCE_DATE.year - int(rng.integers(0, 5))
+            year = ref.year - int(rng.integers(0, 5))
             cert(ent_i, "ccc", f"{year}01{int(cat_i) % 100:02d}{serial['ccc']:08d}", D.CCC_ISSUER, 5)
         if catalog.licence[cat_i]:
             serial["licence"] += 1
@@ -992,7 +998,7 @@ def demo_plan(seed: int = 1, n: int = DEMO_ENTERPRISES, *, geography: Geography 
         if rng.random() < D.QMS_SHARE * (2 if scale[ent_i] <= 1 else 1):
             serial["qms"] += 1
             issuer_i = int(rng.integers(0, len(D.QMS_ISSUERS)))
-            yy = (REFERENCE_DATE.year - int(rng.integers(0, 3))) % 100
+            yy = (ref.year - int(rng.integers(0, 3))) % 100
             cert(ent_i, "qms", f"{issuer_i + 1:05d}{yy:02d}Q{serial['qms']:06d}R"
                  f"{int(rng.integers(0, 4))}{'LMSS'[int(scale[ent_i])]}",
                  D.QMS_ISSUERS[issuer_i], 3)
@@ -1013,7 +1019,7 @@ def demo_plan(seed: int = 1, n: int = DEMO_ENTERPRISES, *, geography: Geography 
             p = producers[int(j)]
             kind = kinds[int(_pick(rng, [w for _, w in D.AWARD_KINDS], 1)[0])]
             unit_i = geo.leaf_unit[leaf[p]]
-            year = int(rng.integers(2016, REFERENCE_DATE.year + 1))
+            year = int(rng.integers(2016, ref.year + 1))
             title, by = {
                 "provincial_quality": (f"{geo.province_name}质量奖", f"{geo.province_name}人民政府"),
                 "other": (f"{geo.unit_names[unit_i]}市长质量奖", f"{geo.unit_names[unit_i]}人民政府"),
@@ -1030,7 +1036,7 @@ def demo_plan(seed: int = 1, n: int = DEMO_ENTERPRISES, *, geography: Geography 
         for j in order[:n_brands]:
             p = producers[int(j)]
             kind = bkinds[int(_pick(rng, [w for _, w in D.BRAND_KINDS], 1)[0])]
-            year = int(rng.integers(2015, REFERENCE_DATE.year + 1))
+            year = int(rng.integers(2015, ref.year + 1))
             brands.append({"enterprise": ent_rows[p]["uscc"], "kind": kind, "name": brand_of[p],
                            "year": year,
                            "valid_until": None if kind == "well_known"
@@ -1058,12 +1064,15 @@ def demo_present(seed: int = 1, province_code: str | None = None) -> bool:
 
 
 def load_demo(seed: int = 1, scale: str = "demo", progress: bool = True, *,
-              enterprises: int | None = None) -> dict[str, int]:
+              enterprises: int | None = None,
+              reference_date: datetime.date | None = None) -> dict[str, int]:
     """Load the demo data set into the database (one transaction, one audit entry).
 
     Idempotent: when the demo data of this seed is already there, nothing is
     written and the counts recorded when it was loaded are returned.
-    ``enterprises`` overrides the number of enterprises (default 20,000).
+    ``enterprises`` overrides the number of enterprises (default 20,000); dates (establishment,
+    certificates, declarations, awards) are drawn relative to ``reference_date``, today by
+    default, so the demo looks current on whatever day it is loaded.
     """
     from django.db import transaction
     from tqdm import tqdm
@@ -1102,7 +1111,10 @@ def load_demo(seed: int = 1, scale: str = "demo", progress: bool = True, *,
 
     steps = tqdm(total=len(DEMO_MODELS) + 1, desc="demo data", unit=" step",
                  disable=None if progress else True)
-    plan = demo_plan(seed, n, province_code=province)
+    from django.utils import timezone
+
+    plan = demo_plan(seed, n, province_code=province,
+                     reference_date=reference_date or timezone.localdate())
     steps.update(1)
     batch = 2000
     with transaction.atomic():
