@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from zhijian.spotcheck import draw as D  # noqa: E402
 
-DATA = Path(os.environ.get("ZHIJIAN_SHARED_DATA", ROOT.parent / "shared" / "data"))
+DATA = Path(os.environ.get("ZHIJIAN_REFERENCE_DATA", ROOT / "zhijian" / "registry" / "data"))
 
 
 def parse_args(argv=None):

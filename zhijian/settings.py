@@ -11,7 +11,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ZHIJIAN_VAR_DIR", BASE_DIR / "var"))
 # Reference data (GB/T 2260 divisions, GB/T 4754 industries, the key product catalog).
 REFERENCE_DATA_DIR = Path(
-    os.environ.get("ZHIJIAN_REFERENCE_DATA", BASE_DIR.parent / "shared" / "data")
+    os.environ.get("ZHIJIAN_REFERENCE_DATA", BASE_DIR / "zhijian" / "registry" / "data")
 )
 
 SECRET_KEY = os.environ.get("ZHIJIAN_SECRET_KEY", "dev-only-insecure-key-change-me")

@@ -47,6 +47,9 @@ class Division(ScopedModel):
     parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True,
                                related_name="children", verbose_name=_("parent"))
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    active = models.BooleanField(_("in force"), default=True, help_text=_(
+        "Cleared when a new edition of the reference table drops the code; the row is kept "
+        "because records point at it."))
 
     scope_division = "code"
 
@@ -72,6 +75,9 @@ class Industry(ScopedModel):
     section = models.CharField(_("section"), max_length=1)
     parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True,
                                related_name="children", verbose_name=_("parent"))
+    active = models.BooleanField(_("in force"), default=True, help_text=_(
+        "Cleared when a new edition of the reference table drops the code; the row is kept "
+        "because records point at it."))
 
     class Meta:
         ordering = ["code"]
@@ -111,6 +117,9 @@ class ProductCategory(ScopedModel, TimestampedModel):
     licence_required = models.BooleanField(_("production licence (XK) required"), default=False)
     ccc_required = models.BooleanField(_("CCC required"), default=False)
     special_requirements = models.CharField(_("special requirements"), max_length=255, blank=True)
+    active = models.BooleanField(_("in force"), default=True, help_text=_(
+        "Cleared when a new edition of the reference table drops the code; the row is kept "
+        "because records point at it."))
 
     class Meta:
         ordering = ["code"]
