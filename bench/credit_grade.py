@@ -37,6 +37,7 @@ import datetime as dt
 import json
 import math
 import os
+import secrets
 import resource
 import shutil
 import sys
@@ -235,6 +236,7 @@ def setup_django(workdir: Path):
     os.environ["ZHIJIAN_DB"] = "sqlite"
     os.environ["ZHIJIAN_SQLITE"] = str(workdir / "bench.sqlite3")
     os.environ["ZHIJIAN_DEBUG"] = "0"
+    os.environ.setdefault("ZHIJIAN_SECRET_KEY", secrets.token_urlsafe(64))  # DEBUG off needs one
     import django
 
     django.setup()

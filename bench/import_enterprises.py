@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import secrets
 import resource
 import shutil
 import sys
@@ -53,6 +54,7 @@ def configure(workdir: Path, engine: str) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "zhijian.settings"
     os.environ["ZHIJIAN_VAR_DIR"] = str(workdir)
     os.environ["ZHIJIAN_DEBUG"] = "0"
+    os.environ.setdefault("ZHIJIAN_SECRET_KEY", secrets.token_urlsafe(64))  # DEBUG off needs one
     os.environ["ZHIJIAN_DB"] = engine
     if engine == "sqlite":
         os.environ["ZHIJIAN_SQLITE"] = str(workdir / "bench.sqlite3")
