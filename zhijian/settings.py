@@ -108,6 +108,30 @@ def _database():
 
 
 DATABASES = {"default": _database()}
+# PostgreSQL connections are kept for this many seconds (gunicorn workers reuse them).
+CONN_MAX_AGE = int(os.environ.get("ZHIJIAN_CONN_MAX_AGE", "60" if not DEBUG else "0"))
+CONN_HEALTH_CHECKS = True
+
+# --- production (ZHIJIAN_DEBUG=0): secrets from the environment, HTTPS-only cookies, HSTS.
+# The platform runs behind a TLS-terminating reverse proxy (docs/deploy.md), which sets
+# X-Forwarded-Proto; ZHIJIAN_SSL_REDIRECT=0 only for a server that is reached on loopback.
+if not DEBUG:
+    from django.core.exceptions import ImproperlyConfigured
+
+    if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "ZHIJIAN_SECRET_KEY must be set to a random value of at least 50 characters when "
+            "ZHIJIAN_DEBUG=0 (e.g. python -c 'import secrets; print(secrets.token_urlsafe(64))')")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("ZHIJIAN_SSL_REDIRECT", "1") == "1"
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
+    SECURE_HSTS_SECONDS = int(os.environ.get("ZHIJIAN_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_HTTPONLY = True
+    X_FRAME_OPTIONS = "DENY"
+    # Health probes come over plain HTTP from the load balancer / orchestrator.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -132,7 +156,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+# Development serves static files straight from the apps; production from STATIC_ROOT
+# (collectstatic, run by `make serve` and the deploy scripts).
+WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 REST_FRAMEWORK = {
@@ -157,7 +183,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {"DivisionLevelEnum": "zhijian.registry.models.Division.Level",
-                            "VerdictEnum": "zhijian.spotcheck.models.Task.Verdict"},
+                            "VerdictEnum": "zhijian.spotcheck.models.Task.Verdict",
+                            "CaseKindEnum": "zhijian.complaints.models.Kind",
+                            "CaseStatusEnum": "zhijian.complaints.models.Case.Status"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                       "LOCATION": "zhijian_cache"}}

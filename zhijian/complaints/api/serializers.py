@@ -7,6 +7,7 @@ clients: tokens are read-only and do not handle cases). Free text
 (facts, request, outcome note) has phone and ID numbers masked for the others.
 """
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from zhijian.registry.api.serializers import (
@@ -124,6 +125,7 @@ class CreatedCaseSerializer(CaseSerializer):
         return self.context.get("code", "")
 
 
+@extend_schema_serializer(component_name="CaseStep")
 class StepSerializer(serializers.Serializer):
     name = serializers.CharField()
     label = serializers.CharField()

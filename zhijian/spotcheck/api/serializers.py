@@ -1,5 +1,6 @@
 """Serializers of the spot-check API (relations as primary keys, names in ``*_detail``)."""
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from zhijian.core.api import ScopedModelSerializer
@@ -108,6 +109,7 @@ class DrawRequestSerializer(serializers.Serializer):
                                                 default="")
 
 
+@extend_schema_serializer(component_name="TaskStep")
 class StepSerializer(serializers.Serializer):
     """The data of a step (fields as in ``services.TRANSITIONS``); free-form."""
 
