@@ -209,7 +209,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Refused and bad requests (4xx) are one line without a traceback; 5xx keep theirs.
+    "filters": {"requests": {"()": "zhijian.core.request_log.RequestLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["requests"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("ZHIJIAN_LOG_LEVEL", "WARNING")},
 }
 

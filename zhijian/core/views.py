@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db import models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
@@ -31,6 +30,7 @@ from django_tables2 import RequestConfig
 
 from .filtering import limit_filter_form
 from .querysets import scope_q
+from .request_log import Refused
 
 EXPORT_FORMATS = {"csv": "CSV", "xlsx": "Excel"}
 
@@ -70,8 +70,9 @@ class ScopedObjectMixin:
         if not user.is_authenticated and (self.action != "view" or not self.is_public_model()):
             return redirect_to_login(request.get_full_path())
         if scope_q(self.model, user, self.action) is None:
-            raise PermissionDenied(_("You do not have permission to %(action)s %(model)s.") % {
-                "action": self.action_label(), "model": self.model._meta.verbose_name_plural})
+            raise Refused(_("You do not have permission to %(action)s %(model)s.") % {
+                "action": self.action_label(), "model": self.model._meta.verbose_name_plural},
+                action=self.action, object=self.model._meta.label_lower)
         return None
 
     def action_label(self) -> str:
@@ -336,8 +337,9 @@ class ObjectEditView(ScopedObjectMixin, View):
             obj = form.save()
             if not manager.is_allowed(request.user, self.action, obj):
                 # Raising inside the block rolls the write (and its audit entry) back.
-                raise PermissionDenied(_("The %(model)s would be outside your scope; nothing was saved.")
-                                       % {"model": self.model._meta.verbose_name})
+                raise Refused(_("The %(model)s would be outside your scope; nothing was saved.")
+                              % {"model": self.model._meta.verbose_name},
+                              action=self.action, object=self.model._meta.label_lower)
         if self.action == "add":
             msg = _("Created %(model)s “%(object)s”.")
         else:
