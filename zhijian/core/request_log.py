@@ -63,10 +63,11 @@ def refusal_fields(request, exc, status: int) -> dict:
 class RequestLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         status = getattr(record, "status_code", None)
-        if status is None or not 400 <= status < 500:
-            return True
+        if status is None or not 400 <= status < 500 or hasattr(record, "refusal"):
+            return True  # not a 4xx, or rewritten already (the filter may sit on two loggers)
         exc = record.exc_info[1] if record.exc_info else None
         record.exc_info, record.exc_text, record.stack_info = None, None, None
+        record.refusal = None
         if status in (401, 403):
             fields = refusal_fields(getattr(record, "request", None), exc, status)
             record.refusal = fields
