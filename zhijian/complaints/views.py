@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from zhijian.core import views as generic
+from zhijian.core.labels import field_value
 from zhijian.core.querysets import scope_q
 from zhijian.core.scope import scope_for
 from zhijian.registry.views import division_choices
@@ -112,9 +113,10 @@ def _clean_params(params: dict, clear: bool) -> list[tuple[str, object]]:
     for key, value in (params or {}).items():
         if value in (None, "", [], {}):
             continue
-        if isinstance(value, str) and not clear:
-            value = mask_text(value)
-        out.append((key, value))
+        label, shown = field_value(Case, key, value)
+        if isinstance(shown, str) and not clear:
+            shown = mask_text(shown)
+        out.append((label, shown))
     return out
 
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from zhijian.core.labels import label_of
 from zhijian.core.models import ScopedModel, TimestampedModel
 from zhijian.registry.models import Enterprise
 
@@ -53,6 +54,8 @@ class EventType(ScopedModel, TimestampedModel):
 
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=120)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=120, blank=True,
+                               help_text=_("Shown in the Chinese interface; empty: the name."))
     group = models.CharField(_("indicator group"), max_length=12, choices=IndicatorGroup.choices)
     weight = models.DecimalField(_("default weight (points)"), max_digits=6, decimal_places=2)
     half_life_months = models.PositiveSmallIntegerField(
@@ -72,7 +75,12 @@ class EventType(ScopedModel, TimestampedModel):
                                                name="credit_eventtype_code_version")]
 
     def __str__(self):
-        return f"{self.name} ({self.code} @ {self.valid_from})"
+        return f"{self.label} ({self.valid_from:%Y-%m-%d})"
+
+    @property
+    def label(self) -> str:
+        """The name in the active language (the Chinese name in the zh-Hans interface)."""
+        return label_of(self.name, self.name_zh)
 
     @classmethod
     def public_q(cls):
@@ -275,7 +283,7 @@ class EnterpriseListing(ScopedModel, TimestampedModel):
         verbose_name_plural = _("list memberships")
 
     def __str__(self):
-        return f"{self.enterprise_id} {self.kind} {self.start}"
+        return f"{self.enterprise} · {self.get_kind_display()} · {self.start}"
 
     @classmethod
     def public_q(cls):

@@ -21,15 +21,18 @@ def load_event_types() -> int:
 
     with open(DATA, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    existing = set(EventType.objects.values_list("code", "valid_from"))
+    existing = {(c, v): zh for c, v, zh in EventType.objects.values_list("code", "valid_from", "name_zh")}
     new = []
     for n, r in enumerate(rows, start=2):
         if r["group"] not in IndicatorGroup.values:
             raise ValueError(f"{DATA.name} row {n}: unknown group {r['group']!r}")
         valid_from = dt.date.fromisoformat(r["valid_from"])
         if (r["code"], valid_from) in existing:
+            if not existing[(r["code"], valid_from)] and r.get("name_zh"):  # a Chinese name added later
+                EventType.objects.filter(code=r["code"], valid_from=valid_from, name_zh="") \
+                    .update(name_zh=r["name_zh"])
             continue
-        new.append(EventType(code=r["code"], name=r["name"], group=r["group"],
+        new.append(EventType(code=r["code"], name=r["name"], name_zh=r.get("name_zh", ""), group=r["group"],
                              weight=Decimal(r["weight"]),
                              half_life_months=_int_or_none(r["half_life_months"]),
                              validity_months=_int_or_none(r["validity_months"]),

@@ -52,9 +52,9 @@ ABNORMAL = EnterpriseListing.Kind.ABNORMAL_OPERATION
 SPECIAL_SECTORS = {Sector.FOOD, Sector.DRUGS, Sector.SPECIAL_EQUIPMENT}
 PENALTY_EVENT = {PenaltySeverity.MINOR: "penalty_minor", PenaltySeverity.ORDINARY: "penalty_ordinary",
                  PenaltySeverity.HEAVY: "penalty_heavy"}
-SERIOUS_BASIS = "市场监督管理严重违法失信名单管理办法 (SAMR order 44)"
-PROMOTION_BASIS = ("市场监督管理严重违法失信名单管理办法 (SAMR order 44): "
-                   "3 years on the abnormal-operation list")
+# Stored on the listing as its legal basis, in the language of the law (SAMR order 44).
+SERIOUS_BASIS = "《市场监督管理严重违法失信名单管理办法》（国家市场监督管理总局令第44号）"
+PROMOTION_BASIS = SERIOUS_BASIS + "：列入经营异常名录满三年"
 REPAIR_STAFF_ROLES = {S.ROLE_OFFICER, S.ROLE_PROVINCE_ADMIN}
 
 

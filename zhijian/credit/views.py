@@ -13,6 +13,14 @@ from . import filtersets, models, tables
 GROUP_LABELS = dict(models.IndicatorGroup.choices)
 
 
+def event_type_labels() -> dict[str, str]:
+    """Event-type code -> its name in the active language (the latest version's name)."""
+    labels = {}
+    for t in models.EventType.objects.order_by("code", "valid_from").only("code", "name", "name_zh"):
+        labels[t.code] = t.label
+    return labels
+
+
 class GradeListView(ObjectListView):
     model = models.Grade
     queryset = models.Grade.objects.select_related("enterprise", "method")
@@ -30,7 +38,10 @@ class GradeDetailView(ObjectDetailView):
     def get_extra_context(self, obj) -> dict:
         ex = obj.explanation or {}
         groups = [{"key": k, "label": GROUP_LABELS.get(k, k), **v} for k, v in (ex.get("groups") or {}).items()]
-        events = sorted(ex.get("events") or [], key=lambda e: (e["group"], e["date"]))
+        types = event_type_labels()
+        events = [{**e, "type_label": types.get(e["type"], e["type"]),
+                   "group_label": GROUP_LABELS.get(e["group"], e["group"])}
+                  for e in sorted(ex.get("events") or [], key=lambda e: (e["group"], e["date"]))]
         return {"groups": groups, "events": events, "rule": ex.get("rule", ""),
                 "grade_class": ex.get("grade_class", ""), "bands": ex.get("grade_bands") or {},
                 **credit_records(self.request.user, obj.enterprise_id)}

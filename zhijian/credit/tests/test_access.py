@@ -77,7 +77,9 @@ def test_officer_page_shows_the_explanation(world):
     page = c.get(f"/credit/grades/{grade.pk}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "spotcheck_unqualified" in html and str(grade.score) in html
+    # the event type and its group by their Chinese names, not by their keys
+    assert "监督抽查结果不合格" in html and str(grade.score) in html
+    assert "spotcheck_unqualified" not in html
     listing = c.get("/credit/grades/").content.decode()
     assert sz.uscc in listing and nj.uscc not in listing
     other = services.current_grade(nj)
@@ -89,7 +91,7 @@ def test_enterprise_sees_its_own_grade(world):
     c = client_for(u["own"])
     mine = c.get("/credit/mine/")
     assert mine.status_code == 302 and mine["Location"] == services.current_grade(sz).get_absolute_url()
-    assert "spotcheck_unqualified" in c.get(mine["Location"]).content.decode()
+    assert "监督抽查结果不合格" in c.get(mine["Location"]).content.decode()
 
 
 def test_api_grades_by_uscc(world):

@@ -68,7 +68,7 @@ def test_anonymous_visitor_sees_only_what_may_be_published(world):
     grade = Grade.objects.get(enterprise=world["ent"])
     assert f"<strong>{grade.grade}</strong>" in html and grade.method.version in html
     # the serious-violation listing made by the heavy penalty, with reason, basis and dates
-    assert "Listed</strong>" in html and "SAMR order 44" in html
+    assert "Listed</strong>" in html and "总局令第44号" in html
     assert str(TODAY - 100 * DAY) in html and "产品质量法第四十九条" in html
     # nothing personal, no internal supervision data
     for private in ("张三", "0512-66668888", "某路1号", "risk class", grade.risk_class + "</"):
