@@ -365,10 +365,11 @@ class PassRateView(ThrottledView):
         rows, lines = pass_rate_rows(tasks, by, on)
         chart = {
             "labels": [r["label"] for r in rows],
-            "rates": [None if r["rate"] is None else round(r["rate"] * 100, 2) for r in rows],
-            "intervals": [[round(r["low"] * 100, 2), round(r["high"] * 100, 2)] for r in rows],
+            # percentages with one decimal, as in the table
+            "rates": [None if r["rate"] is None else round(r["rate"] * 100, 1) for r in rows],
+            "intervals": [[round(r["low"] * 100, 1), round(r["high"] * 100, 1)] for r in rows],
             "tested": [r["tested"] for r in rows],
-            "targets": [{"label": ln["label"], "value": round(ln["target"] * 100, 2)} for ln in lines],
+            "targets": [{"label": ln["label"], "value": round(ln["target"] * 100, 1)} for ln in lines],
             "names": {"rate": _("pass rate (%)"), "interval": _("95 % Wilson interval"),
                       "target": _("target")},
         }
@@ -384,7 +385,7 @@ OPEN_DATA_COLUMNS = [
     ("result_id", gettext_lazy("identifier of the published result (stable)")),
     ("plan_id", gettext_lazy("identifier of the spot-check plan")),
     ("plan_title", gettext_lazy("title of the plan")),
-    ("plan_kind", gettext_lazy("routine, seasonal or risk")),
+    ("plan_kind", gettext_lazy("`routine`, `seasonal` or `risk`")),
     ("period", gettext_lazy("the plan's period, e.g. 2026 or 2026Q2")),
     ("issuing_division", gettext_lazy("GB/T 2260 code of the bureau that issued the plan")),
     ("enterprise_uscc", gettext_lazy("unified social credit code (GB 32100)")),
@@ -394,10 +395,10 @@ OPEN_DATA_COLUMNS = [
     ("city", gettext_lazy("GB/T 2260 code of the enterprise's city")),
     ("category_code", gettext_lazy("product category code")),
     ("category_name", gettext_lazy("product category name")),
-    ("category_kind", gettext_lazy("agricultural, industrial or consumer")),
+    ("category_kind", gettext_lazy("`agricultural`, `industrial` or `consumer`")),
     ("sample_name", gettext_lazy("the sampled product")),
     ("sample_batch", gettext_lazy("batch or production date of the sample")),
-    ("verdict", gettext_lazy("standing result: qualified or unqualified (after any re-test)")),
+    ("verdict", gettext_lazy("standing result: `qualified` or `unqualified` (after any re-test)")),
     ("first_verdict", gettext_lazy("result of the first test")),
     ("retest_verdict", gettext_lazy("result of the re-test, empty when there was none")),
     ("unqualified_items", gettext_lazy("unqualified items of the standing result, separated by ';'")),

@@ -38,3 +38,40 @@ def query_replace(context, **kwargs):
         else:
             params[key] = value
     return "?" + params.urlencode() if params else "?"
+
+
+@register.filter
+def codes(values, sep=", "):
+    """["uscc", "name"] -> <code>uscc</code>, <code>name</code> (literals a user types or a file holds)."""
+    from django.utils.html import format_html_join
+
+    if isinstance(values, str):
+        values = [values]
+    return format_html_join(sep, "<code>{}</code>", ((v,) for v in values or ()))
+
+
+@register.filter
+def ticks(text):
+    """Text whose `back-ticked` parts are literals (file values, column keys) -> those in <code>."""
+    import re
+
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    return mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(str(text))))
+
+
+def percent_text(value, digits: int = 1) -> str:
+    """0.8943 -> "89.4 %" (a share as a percentage, one decimal); None -> ""."""
+    if value is None or value == "":
+        return ""
+    return f"{float(value) * 100:.{digits}f} %"
+
+
+@register.filter
+def percent(value, digits=1):
+    """A share as a percentage with one decimal: ``{{ 0.8943|percent }}`` -> 89.4 %."""
+    try:
+        return percent_text(value, int(digits))
+    except (TypeError, ValueError):
+        return ""

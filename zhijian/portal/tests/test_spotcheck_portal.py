@@ -199,9 +199,14 @@ def test_pass_rates_by_category_with_wilson_intervals_by_hand(client, w):
     assert "vendor/echarts.min.js" in html and "markLine" in html
     start = html.index('id="passrate-data"')
     data = json.loads(html[html.index(">", start) + 1:html.index("</script>", start)])
-    assert data["rates"] == [66.67, 75.0] or data["rates"] == [75.0, 66.67]
+    assert data["rates"] == [66.7, 75.0] or data["rates"] == [75.0, 66.7]
     i = data["labels"].index("电热毯")
-    assert data["rates"][i] == 75.0 and data["intervals"][i] == [30.06, 95.44]
+    assert data["rates"][i] == 75.0 and data["intervals"][i] == [30.1, 95.4]
+    # the table as the chart: percentages with one decimal, the interval the same way
+    row = html[html.index('data-key="PUB-IND"'):]
+    row = row[:row.index("</tr>")]
+    assert "<td class=\"below\">75.0 %</td>" in row and "<td>30.1 % – 95.4 %</td>" in row
+    assert "≥ 90.0 %" in row and "0.75" not in row
     assert sorted(t["value"] for t in data["targets"]) == [90.0, 98.0]
 
 
