@@ -17,13 +17,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--password", default=DEMO_PASSWORD)
+        parser.add_argument("--enterprises", type=int, default=None,
+                            help="number of demo enterprises (default: the demo scale's 20,000)")
 
-    def handle(self, *args, seed, password, **options):
+    def handle(self, *args, seed, password, enterprises=None, **options):
         from zhijian.registry.generator import load_demo
         from zhijian.registry.models import Division, Enterprise, Inspector, Lab
 
         with change_context(source="cli"):
-            counts = load_demo(seed=seed, progress=True)
+            counts = load_demo(seed=seed, progress=options.get("verbosity", 1) > 0,
+                               enterprises=enterprises)
         for name, n in counts.items():
             self.stdout.write(f"  {name}: {n}")
 
