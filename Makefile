@@ -26,8 +26,8 @@ run: $(VENV)/.base
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_reference
 	$(PY) manage.py setup_demo
-	@echo "Serving Zhijian at http://$(HOST)/ (background jobs: db_worker; monthly credit grading: credit_schedule)"
-	$(PY) manage.py db_worker --no-reload & w=$$!; \
+	@echo "Serving Zhijian at http://$(HOST)/ (background jobs: worker; monthly credit grading: credit_schedule)"
+	$(PY) manage.py worker --no-reload & w=$$!; \
 	  $(PY) manage.py credit_schedule --every 3600 & s=$$!; \
 	  trap "kill $$w $$s 2>/dev/null" EXIT INT TERM; \
 	  $(PY) manage.py runserver $(HOST)

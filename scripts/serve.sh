@@ -44,7 +44,7 @@ $PY manage.py check --deploy || true  # prints what a loopback set-up leaves (e.
 
 WORKERS="${ZHIJIAN_WORKERS:-$(( $(nproc) * 2 + 1 ))}"
 echo "Serving Zhijian (production mode, $WORKERS gunicorn workers) at http://$HOST/" >&2
-$PY manage.py db_worker --no-reload & worker=$!
+$PY manage.py worker --no-reload & worker=$!
 $PY manage.py credit_schedule --every 3600 & scheduler=$!
 trap 'kill $worker $scheduler 2>/dev/null; wait' EXIT INT TERM
 .venv/bin/gunicorn zhijian.wsgi:application --bind "$HOST" --workers "$WORKERS" \

@@ -111,6 +111,8 @@ DATABASES = {"default": _database()}
 # PostgreSQL connections are kept for this many seconds (gunicorn workers reuse them).
 CONN_MAX_AGE = int(os.environ.get("ZHIJIAN_CONN_MAX_AGE", "60" if not DEBUG else "0"))
 CONN_HEALTH_CHECKS = True
+# /readyz and `zhijian status` call the worker stale after this many seconds without a heartbeat.
+ZHIJIAN_HEARTBEAT_MAX_AGE = int(os.environ.get("ZHIJIAN_HEARTBEAT_MAX_AGE", "300"))
 
 # --- production (ZHIJIAN_DEBUG=0): secrets from the environment, HTTPS-only cookies, HSTS.
 # The platform runs behind a TLS-terminating reverse proxy (docs/deploy.md), which sets
@@ -211,7 +213,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     # Refused and bad requests (4xx) are one line without a traceback; 5xx keep theirs.
     "filters": {"requests": {"()": "zhijian.core.request_log.RequestLogFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # ZHIJIAN_LOG_FORMAT=json: one JSON object per line, with the request id of the audit entries.
+    "formatters": {"json": {"()": "zhijian.core.request_log.JsonFormatter"},
+                   "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": os.environ.get("ZHIJIAN_LOG_FORMAT", "text")}},
     "loggers": {"django.request": {"filters": ["requests"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("ZHIJIAN_LOG_LEVEL", "WARNING")},
 }

@@ -1,13 +1,17 @@
 """Health probes for load balancers and orchestrators (no login, no session, no audit).
 
 * ``/healthz`` — the process answers: 200 ``ok``.
-* ``/readyz`` — the process can serve: the database answers and every migration is applied;
-  200 with the checks as JSON, else 503 naming what failed.
+* ``/readyz`` — the platform can serve: the database answers, every migration is applied and
+  the background worker has beaten within ``ZHIJIAN_HEARTBEAT_MAX_AGE`` seconds; 200 with the
+  checks as JSON, else 503 naming what failed.
 """
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
+
+from . import heartbeat
 
 
 @never_cache
@@ -31,5 +35,11 @@ def readyz(request):
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
         checks["migrations"] = "ok" if not pending else f"{len(pending)} not applied"
         ok = not pending
+    if ok:
+        seconds = heartbeat.age("worker")
+        fresh = seconds is not None and seconds <= settings.ZHIJIAN_HEARTBEAT_MAX_AGE
+        checks["worker"] = ("ok" if fresh else "no heartbeat" if seconds is None
+                            else f"last heartbeat {int(seconds)} s ago")
+        ok = fresh
     return JsonResponse({"status": "ok" if ok else "unavailable", "checks": checks},
                         status=200 if ok else 503)

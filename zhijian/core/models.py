@@ -185,3 +185,19 @@ class ImportJob(models.Model):
         from django.urls import reverse
 
         return reverse("registry:importjob_detail", args=[self.pk])
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a background process (``worker``, ``scheduler``): ``zhijian status``
+    and ``/readyz`` read it. Written by the process itself, not by users: not audited."""
+
+    name = models.CharField(_("process"), max_length=40, primary_key=True)
+    beat_at = models.DateTimeField(_("last sign of life"))
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self):
+        return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from zhijian.core import heartbeat
 from zhijian.core.context import change_context
 from zhijian.credit.jobs import ENGINES, execute_run, month_bounds, start_monthly_run
 from zhijian.credit.models import GradingRun
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             return
         while True:  # a failed check (a failed run) is reported and retried at the next one
             try:
+                heartbeat.beat("scheduler", f"credit_schedule every {every} s")
                 self.check_once(day or timezone.localdate(), engine)
             except Exception as exc:  # noqa: BLE001 - the loop must survive
                 self.stderr.write(f"check failed: {type(exc).__name__}: {exc}")
