@@ -511,8 +511,7 @@ class DrawParams:
         if sorted(self.class_ratios) != list(RISK_CLASSES):
             raise DrawError("class_ratios: must give a ratio for each of A, B, C, D")
         for c in RISK_CLASSES:
-            if _ratio_units(f"class_ratios.{c}", self.class_ratios[c]) == 0:
-                raise DrawError(f"class_ratios.{c}: must be greater than 0")
+            check_class_ratio(f"class_ratios.{c}", self.class_ratios[c])
         if not _is_int(self.inspectors_per_task) or not 2 <= self.inspectors_per_task <= 20:
             raise DrawError("inspectors_per_task: at least 2 inspectors per task (and at most 20)")
 
@@ -541,6 +540,17 @@ class DrawParams:
 
 def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
+
+
+def ratio_text(value) -> str:
+    """A plan's stored ratio (a JSON number or string) as the engine's decimal string."""
+    return format(value, "f") if isinstance(value, float) else str(value)
+
+
+def check_class_ratio(name: str, value) -> None:
+    """The engine's rule for a risk-class ratio: a decimal in (0, 1] with at most 9 decimals."""
+    if _ratio_units(name, ratio_text(value)) == 0:
+        raise DrawError(f"{name}: must be greater than 0")
 
 
 def _ratio_units(name: str, value) -> int:

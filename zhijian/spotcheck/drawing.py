@@ -121,8 +121,7 @@ def params_of(plan: Plan) -> engine.DrawParams:
                      if mode == "ratio" and plan.quota_ratio is not None else None),
         quota_count=plan.quota_count if mode == "count" else None,
         risk_weighting=plan.risk_weighting,
-        class_ratios={k: format(v, "f") if isinstance(v, float) else str(v)
-                      for k, v in plan.class_ratios.items()},
+        class_ratios={k: engine.ratio_text(v) for k, v in plan.class_ratios.items()},
         inspectors_per_task=plan.inspectors_per_task,
     )
 

@@ -18,6 +18,18 @@ from zhijian.core.models import ScopedModel, TimestampedModel
 DEFAULT_CLASS_RATIOS = {"A": 0.01, "B": 0.02, "C": 0.10, "D": 0.30}  # DESIGN §6.1
 
 
+def _draw_accepts(risk_class: str, value) -> bool:
+    from .draw import DrawError, check_class_ratio
+
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return False
+    try:
+        check_class_ratio(f"class_ratios.{risk_class}", value)
+    except DrawError:
+        return False
+    return True
+
+
 def default_class_ratios():
     return dict(DEFAULT_CLASS_RATIOS)
 
@@ -111,9 +123,10 @@ class Plan(ScopedModel, TimestampedModel):
         if self.quota_ratio is not None and not 0 < self.quota_ratio <= 1:
             errors["quota_ratio"] = _("The share must be above 0 and at most 1.")
         ratios = self.class_ratios or {}
-        if set(ratios) != {"A", "B", "C", "D"} or not all(
-                isinstance(v, (int, float)) and 0 <= v <= 1 for v in ratios.values()):
-            errors["class_ratios"] = _("Give a share between 0 and 1 for each class A, B, C and D.")
+        if set(ratios) != {"A", "B", "C", "D"} or not all(_draw_accepts(c, v) for c, v in ratios.items()):
+            # the draw engine's own rule, so that a plan is never frozen with ratios it refuses
+            errors["class_ratios"] = _("Give a share above 0 and at most 1 (up to 9 decimals) for "
+                                       "each class A, B, C and D.")
         if errors:
             raise ValidationError(errors)
 

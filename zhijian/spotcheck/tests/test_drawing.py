@@ -155,3 +155,28 @@ def test_risk_classes_feed_the_weights(setting):
     pool_classes = {line.split(",")[0]: line.split(",")[3]
                     for line in draw.pool_file.read().decode().splitlines()[1:]}
     assert pool_classes == classes
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ratios, ok", [
+    ({"A": 0.01, "B": 0.02, "C": 0.05, "D": 1}, True),
+    ({"A": "0.005", "B": 0.02, "C": 0.05, "D": 1}, True),
+    ({"A": 0, "B": 0.02, "C": 0.05, "D": 1}, False),          # the draw refuses a zero ratio
+    ({"A": 1e-10, "B": 0.02, "C": 0.05, "D": 1}, False),      # below the engine's 1e-9 grain
+    ({"A": 0.01, "B": 0.02, "C": 0.05, "D": 1.5}, False),
+    ({"A": 0.01, "B": 0.02, "C": 0.05}, False),
+    ({"A": True, "B": 0.02, "C": 0.05, "D": 1}, False),
+])
+def test_plan_entry_checks_class_ratios_with_the_draw_engines_rule(ratios, ok):
+    """A plan is refused at entry with ratios the draw would refuse after it is frozen."""
+    plan = Plan(title="比例校验", kind="routine", year=2026, period="2026",
+                starts_on=dt.date(2026, 3, 1), ends_on=dt.date(2026, 11, 30), division_id="320500",
+                quota_mode="class_ratios", class_ratios=ratios)
+    if ok:
+        plan.clean()
+        engine.DrawParams(plan_id="1", quota_mode="risk",
+                          class_ratios={k: engine.ratio_text(v) for k, v in ratios.items()}).validate()
+    else:
+        with pytest.raises(ValidationError) as err:
+            plan.clean()
+        assert "class_ratios" in err.value.message_dict
