@@ -6,11 +6,31 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from zhijian.core import scope as S
 
 from .models import Case
+
+# Where a model version's training texts came from (the ``source`` of its metadata).
+SOURCE_LABELS = {
+    "bundled": gettext_lazy("the texts shipped with Zhijian"),
+    "confirmed": gettext_lazy("the shipped texts and the labels officers confirmed"),
+}
+
+
+def _shown(meta: dict) -> dict:
+    """A version's metadata with its source by name and its training time as a datetime."""
+    import datetime as dt
+
+    out = dict(meta)
+    out["source_label"] = SOURCE_LABELS.get(meta.get("source"), meta.get("source", ""))
+    try:
+        out["trained_at"] = dt.datetime.fromisoformat(str(meta.get("trained_at")))
+    except ValueError:
+        pass
+    return out
 
 
 class ClassifierView(View):
@@ -31,7 +51,7 @@ class ClassifierView(View):
         from .classifier import model as modelmod
 
         current = modelmod.current_version()
-        versions = modelmod.list_versions()
+        versions = [_shown(v) for v in modelmod.list_versions()]
         meta = next((v for v in versions if v.get("version") == current), None)
         cases = Case.objects.restrict(request.user, "view")
         return render(request, self.template_name, {

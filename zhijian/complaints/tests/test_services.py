@@ -232,5 +232,9 @@ def test_intake_suggests_labels_and_confirmed_labels_train_a_new_version(officer
     after = modelmod.current_version()
     assert after != before
     assert AuditEntry.objects.filter(object_type="complaints.classifier", object_id=after).exists()
-    page = client.get("/complaints/classifier/")
-    assert after in page.content.decode()
+    page = client.get("/complaints/classifier/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = page.content.decode()
+    assert after in html
+    # the training source by name, the training time as a date, not the metadata's raw values
+    assert "随平台提供的文本及执法人员已确认的分类" in html and "(confirmed)" not in html
+    assert "T" not in html.split("训练时间", 1)[-1].split("</td>", 2)[0].split("<td>")[-1]
