@@ -31,11 +31,37 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name}: {n}")
 
         User = get_user_model()
-        suzhou = Enterprise.objects.filter(division__pk__startswith="3205", products__isnull=False) \
-            .order_by("pk").first()
-        lab = Lab.objects.filter(division__pk__startswith="3205").order_by("pk").first()
-        inspector = Inspector.objects.filter(division__pk__startswith="3205", user__isnull=True) \
-            .order_by("pk").first()
+        # Spot checks first (by the province administrator): the demo accounts below are bound
+        # to an enterprise, an inspector and a lab that have something to do in them.
+        province_admin = User.objects.filter(username="province").first()
+        created_here = province_admin is None
+        if created_here:
+            with transaction.atomic(), change_context(source="cli"):
+                province_admin = create_user("province", password, S.ROLE_PROVINCE_ADMIN,
+                                             division=Division.objects.get(pk="320000"),
+                                             full_name="江苏省局管理员")
+                province_admin.is_staff = True
+                province_admin.save(update_fields=["is_staff"])
+        with change_context(user=province_admin, source="cli"):
+            from zhijian.spotcheck import demo as spotcheck_demo
+
+            for name, n in spotcheck_demo.load(province_admin, seed=seed).items():
+                self.stdout.write(f"  {name}: {n}")
+        from zhijian.spotcheck.models import Task
+
+        suzhou_tasks = Task.objects.filter(division__pk__startswith="3205")
+        objectable = suzhou_tasks.filter(status=Task.Status.NOTIFIED, verdict=Task.Verdict.UNQUALIFIED) \
+            .order_by("pk").values_list("enterprise_id", flat=True).first()
+        suzhou = (Enterprise.objects.filter(pk=objectable).first() if objectable else None) or \
+            Enterprise.objects.filter(division__pk__startswith="3205", products__isnull=False).order_by("pk").first()
+        lab = Lab.objects.filter(pk__in=suzhou_tasks.filter(status=Task.Status.DELIVERED).values("lab_id")) \
+            .order_by("pk").first() or Lab.objects.filter(division__pk__startswith="3205").order_by("pk").first()
+        open_inspectors = suzhou_tasks.filter(status__in=[Task.Status.ASSIGNED, Task.Status.SAMPLED]) \
+            .values("inspectors")
+        inspector = (Inspector.objects.filter(pk__in=open_inspectors, user__isnull=True)
+                     .order_by("-division__code", "pk").first()
+                     or Inspector.objects.filter(division__pk__startswith="3205", user__isnull=True)
+                     .order_by("pk").first())
         accounts = [
             ("province", S.ROLE_PROVINCE_ADMIN, {"division": Division.objects.get(pk="320000")},
              "江苏省局管理员"),
@@ -62,7 +88,7 @@ class Command(BaseCommand):
                         _, key = APIToken.issue(user, "demo agency token")
                         note = f"API token: {key}"
                 else:
-                    note = "(exists)"
+                    note = "" if created_here and username == "province" else "(exists)"
                 bound = kw.get("enterprise") or kw.get("lab") or kw.get("division") or "province"
                 rows.append((username, role, str(bound), note))
         province = User.objects.get(username="province")
