@@ -76,7 +76,8 @@ def test_enterprise_repairs_its_credit_and_the_public_page_changes(live_server, 
     company.goto(f"{live_server.url}/credit/mine/")
     expect(company).to_have_url(f"{live_server.url}/credit/grades/{grade.pk}/")
     expect(company.locator("table.explanation-groups")).to_be_visible()
-    expect(company.locator("table.explanation-events")).to_contain_text("penalty_ordinary")
+    expect(company.locator("table.explanation-events")).to_contain_text("行政处罚")  # by name
+    expect(company.locator("table.explanation-events")).not_to_contain_text("penalty_ordinary")
     row = company.locator(f"#credit-penalties tr[data-decision='{NUMBER}']")
     expect(row).to_be_visible()
     company.screenshot(path=str(screenshot_dir / "1-grade-and-penalty.png"), full_page=True)
