@@ -293,6 +293,7 @@ def test_start_run_rejects_an_unknown_engine(world):
 
 
 # ------------------------------------------------------------------------------------ benchmark
+@pytest.mark.no_faketime
 def test_benchmark_runs_at_tiny_scale(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIJIAN_", "PG"))}
     result = subprocess.run(

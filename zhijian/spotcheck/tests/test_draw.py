@@ -339,6 +339,7 @@ def test_verify_draw_command_reports_a_changed_byte_and_exits_1(files):
     assert out.getvalue().startswith("MISMATCH: pool sha256: the pool file hashes to ")
 
 
+@pytest.mark.no_faketime
 def test_verify_draw_command_needs_no_database(files, tmp_path):
     """Runs as the real CLI, in a subprocess, with a database setting that cannot work."""
     root = str(Path(__file__).resolve().parents[3])
