@@ -14,7 +14,6 @@ the Chinese interface.
 """
 from __future__ import annotations
 
-import io
 import re
 from collections import deque
 from html.parser import HTMLParser
@@ -22,13 +21,12 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from zhijian.core.testing.demo import loaded_demo
+
 ROLES = ("province", "suzhou", "kunshan", "inspector", "lab", "enterprise")
 # Pages each role must have walked, so the test cannot pass by reaching too little.
 MUST_WALK = {
@@ -107,11 +105,8 @@ def route_of(path: str, query: str) -> str | None:
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
-        with transaction.atomic():
-            call_command("setup_demo", enterprises=800, verbosity=0, stdout=io.StringIO())
-            yield internal_keys()
-            transaction.set_rollback(True)
+    with loaded_demo(django_db_blocker, enterprises=800):
+        yield internal_keys()
 
 
 def walk(client: Client, keys: dict[str, str], usernames: set[str]) -> tuple[list[str], set[str]]:

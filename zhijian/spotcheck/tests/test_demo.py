@@ -1,24 +1,15 @@
 """The demo's spot checks (make run): a year of plans of every kind, verified draws, every task state."""
-import io
-
 import pytest
-from django.core.management import call_command
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 
+from zhijian.core.testing.demo import loaded_demo
 from zhijian.spotcheck.models import Plan, Task
-
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
-        with transaction.atomic():
-            out = io.StringIO()
-            call_command("setup_demo", enterprises=3000, verbosity=0, stdout=out)
-            yield out.getvalue()
-            transaction.set_rollback(True)
+    with loaded_demo(django_db_blocker, enterprises=3000) as printed:
+        yield printed
 
 
 @pytest.mark.django_db
