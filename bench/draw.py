@@ -160,7 +160,9 @@ def main(argv=None):
     params = D.DrawParams(plan_id="JS-2026-Q2-R01", strata_level="county", quota_mode="ratio",
                           quota_ratio=args.ratio, risk_weighting=True, inspector_area="city")
     randomness = D.Randomness(secret=D.make_secret(), public_value="benchmark public value",
-                              public_value_source="bench/draw.py")
+                              public_value_source="bench/draw.py",
+                              committed_at="2026-07-01T02:00:00Z", public_value_at="2026-07-02T13:30:00Z",
+                              drawn_at="2026-07-03T01:00:00Z")
     columns = (uscc, division, category, categories, risk)
 
     # warm-up: compile (or load from numba's cache) the kernels on a small pool

@@ -163,6 +163,33 @@ class ResultFilter:
 # --------------------------------------------------------------------------- plans
 
 
+def public_commitments():
+    """Every draw commitment from the moment it is made (docs/draw.md §2): what the bureau
+    committed to before anyone could know the draw — the commitment, the frozen pool's
+    SHA-256 and size, and the named source and moment of the public value — also for plans
+    cancelled after their commitment. The secret, the public value and the result are not
+    in this projection; they are public once the draw is published."""
+    statuses = [Plan.Status.COMMITTED, Plan.Status.DRAWN, Plan.Status.PUBLISHED, Plan.Status.CLOSED,
+                Plan.Status.CANCELLED]
+    return (Draw.objects.filter(plan__status__in=statuses)
+            .select_related("plan", "plan__division")
+            .only("id", "plan_id", "commitment", "committed_at", "pool_hash", "pool_size",
+                  "public_value_source", "public_value_at", "drawn_at", "published_at",
+                  "plan__id", "plan__title", "plan__status", "plan__kind", "plan__period",
+                  "plan__division__code", "plan__division__name")
+            .order_by("-committed_at", "-id"))
+
+
+class CommitmentListView(ThrottledView):
+    """The draw commitments, published when they are made (before the public value exists)."""
+
+    model = Draw
+
+    def get(self, request):
+        page = page_of(request, public_commitments())
+        return render(request, "portal/spotcheck/commitments.html", {"page": page})
+
+
 class PlanListView(ThrottledView):
     """Published spot-check plans."""
 

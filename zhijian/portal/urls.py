@@ -17,6 +17,8 @@ urlpatterns = [
     path("spotchecks/<int:pk>/draw-record.json", spotcheck_views.DrawRecordView.as_view(),
          name="spotcheck_draw_record"),
     path("spotchecks/<int:pk>/pool.csv", spotcheck_views.DrawPoolView.as_view(), name="spotcheck_draw_pool"),
+    path("spotchecks/commitments/", spotcheck_views.CommitmentListView.as_view(),
+         name="spotcheck_commitments"),
     path("spotchecks/draw-spec.md", spotcheck_views.DrawSpecView.as_view(), name="spotcheck_draw_spec"),
     path("spotchecks/results/", spotcheck_views.ResultListView.as_view(), name="spotcheck_results"),
     path("spotchecks/results/<int:pk>/", spotcheck_views.ResultDetailView.as_view(),

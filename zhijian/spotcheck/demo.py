@@ -105,6 +105,18 @@ def _lab_user(lab: Lab):
     return user or create_user(username, None, S.ROLE_LAB, lab=lab, full_name=f"{lab.name}（演示）")
 
 
+def _witness(officer):
+    """The second officer of the officer's bureau, who enters the public values of demo draws."""
+    from django.contrib.auth import get_user_model
+
+    from zhijian.accounts.services import create_user
+
+    username = f"{officer.username}-witness"
+    user = get_user_model().objects.filter(username=username).first()
+    return user or create_user(username, None, officer.profile.role, division=officer.profile.division,
+                               full_name="抽查见证人（演示）")
+
+
 def _plan(user, rng, *, n_categories: int, seasonal: bool = False, **kw) -> Plan | None:
     """A committed, drawn and published plan; categories whose draw would lack inspectors (all
     conflicts and rotation rules applied) are replaced by others, as an officer would."""
@@ -137,10 +149,15 @@ def _drawn_plan(user, rng, *, title, kind, division, categories, starts_on, ends
     for i, cat in enumerate(categories):
         PlanLab.objects.create(plan=plan, category=cat, lab=labs[i % len(labs)])
     secret = hashlib.sha256(f"zhijian-demo-{plan.title}-{rng.random()}".encode()).hexdigest()
-    drawing.commit(plan, user, hashlib.sha256(bytes.fromhex(secret)).hexdigest())
-    drawing.perform_draw(plan, user, secret=secret,
-                         public_value=f"{starts_on:%Y%m%d}-{rng.randrange(10**6):06d}",
-                         public_value_source=f"演示：{starts_on:%Y-%m-%d} 公开随机数")
+    # committed at 09:00 three days before the plan starts, on a value announced that evening at
+    # 21:15 (when the lottery draws), drawn the next morning; a second officer enters the value
+    committed_at = timezone.make_aware(dt.datetime.combine(starts_on - dt.timedelta(days=3), dt.time(9)))
+    announced = committed_at.replace(hour=21, minute=15)
+    drawing.scripted_draw(plan, user, _witness(user), secret=secret,
+                          public_value=f"{announced:%Y%m%d}-{rng.randrange(10**6):06d}",
+                          public_value_source=f"演示：{announced:%Y-%m-%d} 21:15 公布的公开随机数",
+                          committed_at=committed_at, public_value_at=announced,
+                          drawn_at=announced + dt.timedelta(hours=12))
     drawing.publish_draw(plan, user)
     return plan
 

@@ -1,4 +1,4 @@
-"""The double-random draw (双随机), verifiable by anyone: algorithm ``zhijian-draw/1``.
+"""The double-random draw (双随机), verifiable by anyone: algorithm ``zhijian-draw/2``.
 
 Pure domain logic with no Django import, so that the ``verify-draw`` command, the
 spot-check services and an outsider's script can all use it. ``docs/draw.md`` is the
@@ -47,7 +47,7 @@ from itertools import chain
 
 import numpy as np
 
-ALGORITHM = "zhijian-draw/1"
+ALGORITHM = "zhijian-draw/2"
 POOL_FORMAT = "zhijian-pool/1"
 POOL_COLUMNS = ("uscc", "division", "category", "risk_class")
 POOL_HEADER = (",".join(POOL_COLUMNS) + "\n").encode("ascii")
@@ -65,6 +65,8 @@ _DIVISION_RE = re.compile(r"[1-9][0-9]{5}\Z")
 _CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}\Z")  # category codes, inspector ids
 _RATIO_RE = re.compile(r"(0|1)(\.[0-9]{1,9})?\Z")
 _HEX64_RE = re.compile(r"[0-9a-f]{64}\Z")
+_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+TIME_FIELDS = ("committed_at", "public_value_at", "drawn_at")
 _TWO53 = 2.0 ** 53
 _USCC_LUT = np.zeros(256, np.bool_)
 _USCC_LUT[list(USCC_ALPHABET.encode())] = True
@@ -437,20 +439,70 @@ def derive_seed(secret_hex: str, public_value: str, plan_id: str) -> str:
 def _check_text(name: str, value: str) -> None:
     if not isinstance(value, str) or not value.strip() or "\n" in value or "\r" in value:
         raise DrawError(f"{name}: must be a non-empty single line of text")
+    if value != value.strip():
+        raise DrawError(f"{name}: must not begin or end with whitespace (it is hashed exactly as "
+                        f"recorded; strip it when it is entered)")
+
+
+def format_time(moment) -> str:
+    """A timezone-aware datetime as the record's time text, UTC to the second:
+    ``2026-07-02T13:30:00Z``."""
+    import datetime as _dt
+
+    if not isinstance(moment, _dt.datetime) or moment.tzinfo is None:
+        raise DrawError("times are timezone-aware datetimes")
+    return moment.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check_time(name: str, value) -> None:
+    import datetime as _dt
+
+    if not isinstance(value, str) or not _TIME_RE.match(value):
+        raise DrawError(f"randomness.{name}: must be a UTC time like 2026-07-02T13:30:00Z, "
+                        f"got {value!r}")
+    try:
+        _dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise DrawError(f"randomness.{name}: {value!r} is not a real date and time") from None
+
+
+def check_times(committed_at, public_value_at, drawn_at) -> None:
+    """The order that makes the public value unforeseeable to whoever committed: the commitment
+    comes strictly before the moment the public value is announced, and the draw is made at or
+    after that moment (times are UTC texts of one fixed width, so they compare as text)."""
+    for name, value in zip(TIME_FIELDS, (committed_at, public_value_at, drawn_at)):
+        _check_time(name, value)
+    if not committed_at < public_value_at:
+        raise DrawError(f"times: the public value was to be announced at {public_value_at}, which is "
+                        f"not after the commitment at {committed_at}")
+    if not public_value_at <= drawn_at:
+        raise DrawError(f"times: the draw at {drawn_at} is before the public value was announced "
+                        f"at {public_value_at}")
 
 
 @dataclass(frozen=True)
 class Randomness:
     """The draw's randomness: the committed secret, revealed after the draw, and the public
-    value (with where it was published) that did not exist when the commitment was made."""
+    value (with where it was published) that did not exist when the commitment was made.
+
+    The three times (UTC texts, :func:`format_time`) are part of the record: when the
+    commitment was published, the announced moment the public value was taken from (named
+    at the commitment), and when the draw was made. :func:`check_times` gives their order."""
 
     secret: str
     public_value: str
     public_value_source: str = ""
+    committed_at: str | None = None
+    public_value_at: str | None = None
+    drawn_at: str | None = None
 
     @property
     def commitment(self) -> str:
         return commitment_of(self.secret)
+
+    def check(self) -> None:
+        _check_text("public_value_source", self.public_value_source)
+        check_times(self.committed_at, self.public_value_at, self.drawn_at)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -709,6 +761,25 @@ def _normalise_exclusions(exclusions) -> list:
     return sorted(excl)
 
 
+def _in_pool(pool: Pool, excl: list) -> list:
+    """The exclusions whose (uscc, category) pair is in the pool; others cannot change the
+    draw and are not recorded (a record that lists one does not verify)."""
+    if not excl:
+        return excl
+    cat_index = {c: i for i, c in enumerate(pool.categories)}
+    keep = []
+    for uscc, category, plan in excl:
+        c = cat_index.get(category)
+        if c is None:
+            continue
+        key = uscc.encode("ascii")
+        a = int(np.searchsorted(pool.uscc, key, "left"))
+        b = int(np.searchsorted(pool.uscc, key, "right"))
+        if a < b and bool((pool.category[a:b] == c).any()):
+            keep.append((uscc, category, plan))
+    return keep
+
+
 def _normalise_inspectors(inspectors) -> list:
     insp = {}
     valid_codes: set[str] = set()
@@ -796,9 +867,8 @@ def _run_draw(pool, params, randomness, exclusions, inspectors, conflicts, last_
     if engine == "auto":
         engine = "fast" if len(pool) >= FAST_THRESHOLD and _fast_available() else "reference"
     seed = derive_seed(randomness.secret, randomness.public_value, params.plan_id)
-    if not isinstance(randomness.public_value_source, str) or "\n" in randomness.public_value_source:
-        raise DrawError("public_value_source: a single line of text")
-    excl = _normalise_exclusions(exclusions)
+    randomness.check()
+    excl = _in_pool(pool, _normalise_exclusions(exclusions))
     meta = dict(meta or {})
     try:
         json.dumps(meta, allow_nan=False)
@@ -834,7 +904,10 @@ def _run_draw(pool, params, randomness, exclusions, inspectors, conflicts, last_
         "meta": meta,
         "randomness": {"commitment": randomness.commitment, "secret": randomness.secret,
                        "public_value": randomness.public_value,
-                       "public_value_source": randomness.public_value_source, "seed": seed},
+                       "public_value_source": randomness.public_value_source, "seed": seed,
+                       "committed_at": randomness.committed_at,
+                       "public_value_at": randomness.public_value_at,
+                       "drawn_at": randomness.drawn_at},
         "pool": {"format": POOL_FORMAT, "sha256": pool.sha256, "rows": len(pool)},
         "exclusions": [list(e) for e in excl],
         "inspectors": insp,
@@ -1142,7 +1215,8 @@ def recompute(record: Mapping, pool: Pool, engine: str = "reference") -> dict:
     if not isinstance(rnd, Mapping):
         raise RecordError("randomness is not an object")
     randomness = Randomness(secret=rnd.get("secret"), public_value=rnd.get("public_value"),
-                            public_value_source=rnd.get("public_value_source", ""))
+                            public_value_source=rnd.get("public_value_source", ""),
+                            **{name: rnd.get(name) for name in TIME_FIELDS})
     return run_draw(pool, params, randomness, exclusions=record["exclusions"],
                     inspectors=record["inspectors"], conflicts=record["conflicts"],
                     last_inspectors=record["last_inspectors"], meta=record["meta"], engine=engine)
@@ -1152,7 +1226,8 @@ def verify(record_data, pool_data: bytes, engine: str = "reference") -> VerifyRe
     """Recompute a published draw from its record file and its pool file.
 
     Checks, in this order: the record parses; the algorithm version; commitment =
-    SHA-256(secret); the seed; the pool file's SHA-256 and row count; the pool file is
+    SHA-256(secret); the seed; the order of the commitment, announcement and draw times;
+    the pool file's SHA-256 and row count; the pool file is
     canonical; the recomputed strata, selections and inspector assignments; the record's
     own hash and canonical form. Returns the first difference found; a record so damaged
     that it cannot even be compared is a mismatch too, never an exception."""
@@ -1184,6 +1259,10 @@ def _verify(record_data, pool_data, engine) -> VerifyResult:
         return VerifyResult(False, f"randomness: {exc}")
     if seed != rnd.get("seed"):
         return VerifyResult(False, f"seed: expected {seed}, record has {rnd.get('seed')}")
+    try:
+        check_times(*(rnd.get(name) for name in TIME_FIELDS))
+    except DrawError as exc:
+        return VerifyResult(False, str(exc))
     pool_info = record.get("pool") if isinstance(record.get("pool"), dict) else {}
     pool_sha = hashlib.sha256(bytes(pool_data)).hexdigest()
     if pool_info.get("format") != POOL_FORMAT:

@@ -185,9 +185,25 @@ class CommitForm(forms.Form):
         label=_("commitment SHA-256(secret)"), max_length=64, min_length=64,
         widget=forms.TextInput(attrs={"size": 70, "autocomplete": "off", "spellcheck": "false"}),
         help_text=_("Computed in your browser, or elsewhere (64 hexadecimal characters)."))
+    public_value_source = forms.CharField(
+        label=_("where the public value will be published"), max_length=255,
+        help_text=_("A value nobody controls, announced after the commitment: e.g. “China Welfare "
+                    "Lottery 3D, draw 2026330, winning numbers”."))
+    public_value_at = forms.DateTimeField(
+        label=_("public value announced at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        help_text=_("When the source announces the value (local time). The draw cannot be made "
+                    "before this moment."))
 
     def clean_commitment(self):
         return self.cleaned_data["commitment"].strip().lower()
+
+
+class PublicValueForm(forms.Form):
+    public_value = forms.CharField(
+        label=_("public random value"), max_length=255,
+        help_text=_("Exactly as announced at the named source (one line)."))
 
 
 class DrawForm(forms.Form):
@@ -195,12 +211,6 @@ class DrawForm(forms.Form):
         label=_("secret"), max_length=64,
         widget=forms.TextInput(attrs={"size": 70, "autocomplete": "off", "spellcheck": "false"}),
         help_text=_("The secret whose SHA-256 is the published commitment (64 hexadecimal characters)."))
-    public_value = forms.CharField(
-        label=_("public random value"), max_length=255,
-        help_text=_("A value published after the commitment, e.g. a lottery draw result."))
-    public_value_source = forms.CharField(
-        label=_("where the public value was published"), max_length=255,
-        help_text=_("e.g. the lottery, issue number and date."))
 
 
 # --------------------------------------------------------------------------- task steps

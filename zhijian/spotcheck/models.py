@@ -164,9 +164,22 @@ class Draw(ScopedModel, TimestampedModel):
     plan = models.OneToOneField(Plan, models.CASCADE, related_name="draw")
     commitment = models.CharField(_("commitment SHA-256(secret)"), max_length=64)
     committed_at = models.DateTimeField(_("committed at"))
-    public_value = models.CharField(_("public random value"), max_length=255, blank=True)
+    committed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("committed by"))
+    # named at the commitment: where the public value will come from and when it is announced
     public_value_source = models.CharField(_("where the public value was published"), max_length=255,
                                            blank=True)
+    public_value_at = models.DateTimeField(_("public value announced at"), null=True, blank=True)
+    # entered after that moment by a second officer, then used by the draw
+    public_value = models.CharField(_("public random value"), max_length=255, blank=True)
+    public_value_entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
+                                                blank=True, related_name="+",
+                                                verbose_name=_("public value entered by"))
+    public_value_entered_at = models.DateTimeField(_("public value entered at"), null=True, blank=True)
+    # the draw's other inputs, frozen at the commitment (exclusions, inspectors, conflicts, last
+    # inspectors); the pool is frozen in pool_file, whose SHA-256 is published with the commitment
+    inputs = models.JSONField(_("frozen draw inputs"), default=dict, blank=True)
+    inputs_hash = models.CharField(_("SHA-256 of the frozen inputs"), max_length=64, blank=True)
     secret = models.CharField(_("revealed secret"), max_length=128, blank=True)
     seed = models.CharField(_("seed"), max_length=64, blank=True)
     algorithm = models.CharField(_("algorithm"), max_length=32, blank=True)
@@ -179,7 +192,8 @@ class Draw(ScopedModel, TimestampedModel):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 
     scope_division = "plan__division"
-    audit_exclude = ("secret",)  # revealed in the record file after the draw
+    audit_exclude = ("secret", "inputs")  # the secret is revealed in the record file after the draw;
+    # the frozen inputs are covered by inputs_hash
 
     class Meta:
         verbose_name = _("draw")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("plans/<int:pk>/delete/", views.PlanDeleteView.as_view(), name="plan_delete"),
     path("plans/<int:pk>/commit/", views.PlanCommitView.as_view(), name="plan_commit"),
     path("plans/<int:pk>/draw/", views.PlanDrawView.as_view(), name="plan_draw"),
+    path("plans/<int:pk>/public-value/", views.PlanPublicValueView.as_view(), name="plan_public_value"),
     path("plans/<int:pk>/publish/", views.PlanPublishView.as_view(), name="plan_publish"),
     # tasks
     path("tasks/", views.TaskListView.as_view(), name="task_list"),

@@ -42,6 +42,7 @@ from .forms import (
     InspectorConflictForm,
     PlanForm,
     PlanLabFormSet,
+    PublicValueForm,
     step_form,
 )
 from .models import Draw, InspectorConflict, Plan, PlanLab, Task, TaskAttachment
@@ -294,7 +295,9 @@ class PlanCommitView(PlanActionView):
         if not form.is_valid():
             return self.page(plan, form)
         try:
-            drawing.commit(plan, request.user, form.cleaned_data["commitment"])
+            drawing.commit(plan, request.user, form.cleaned_data["commitment"],
+                           public_value_source=form.cleaned_data["public_value_source"],
+                           public_value_at=form.cleaned_data["public_value_at"])
         except ValidationError as exc:
             for message in error_messages(exc):
                 form.add_error(None, message)
@@ -307,27 +310,44 @@ class PlanCommitView(PlanActionView):
 
 
 class PlanDrawView(PlanActionView):
+    """The draw: a second officer enters the public value after its announced moment, then the
+    secret is revealed and the draw made (docs/draw.md §2)."""
+
     template_name = "spotcheck/plan_draw.html"
 
     def get(self, request, pk):
         plan = self.get_plan(pk)
-        return self.page(plan, DrawForm())
+        return self.page(plan)
 
-    def page(self, plan, form, status=200):
+    def page(self, plan, form=None, status=200):
         draw = Draw.objects.filter(plan=plan).first()
+        value_step = draw is not None and not draw.public_value
+        if form is None:
+            form = PublicValueForm() if value_step else DrawForm()
+        now = timezone.now()
         return render(self.request, self.template_name, {
             **self.model_context(), "object": plan, "plan": plan, "form": form, "draw": draw,
-            "committed": plan.status == Plan.Status.COMMITTED}, status=status)
+            "committed": plan.status == Plan.Status.COMMITTED, "value_step": value_step,
+            "announced": draw is not None and draw.public_value_at is not None and now >= draw.public_value_at,
+            "is_committer": draw is not None and draw.committed_by_id == self.request.user.pk,
+            "action_url": reverse("spotcheck:plan_public_value" if value_step else "spotcheck:plan_draw",
+                                  args=[plan.pk])}, status=status)
+
+    def run(self, plan, form):
+        draw = drawing.perform_draw(plan, self.request.user, secret=form.cleaned_data["secret"])
+        n = Task.objects.filter(plan=plan).count()
+        return _("Drawn: %(n)d tasks from a pool of %(pool)d. Record SHA-256 %(hash)s.") % {
+            "n": n, "pool": draw.pool_size, "hash": draw.record_hash}
+
+    form_class = DrawForm
 
     def post(self, request, pk):
         plan = self.get_plan(pk)
-        form = DrawForm(request.POST)
+        form = self.form_class(request.POST)
         if not form.is_valid():
             return self.page(plan, form)
         try:
-            draw = drawing.perform_draw(plan, request.user, secret=form.cleaned_data["secret"],
-                                        public_value=form.cleaned_data["public_value"],
-                                        public_value_source=form.cleaned_data["public_value_source"])
+            message = self.run(plan, form)
         except drawing.DrawFailed as exc:
             form.add_error(None, _("The draw failed: %(reason)s") % {"reason": "; ".join(exc.messages)})
             return self.page(plan, form)
@@ -335,12 +355,24 @@ class PlanDrawView(PlanActionView):
             for message in error_messages(exc):
                 form.add_error(None, message)
             return self.page(plan, form)
-        except PermissionDenied:
-            raise Http404
-        n = Task.objects.filter(plan=plan).count()
-        messages.success(request, _("Drawn: %(n)d tasks from a pool of %(pool)d. Record SHA-256 "
-                                    "%(hash)s.") % {"n": n, "pool": draw.pool_size, "hash": draw.record_hash})
+        except PermissionDenied as exc:
+            if not exc.args:
+                raise Http404
+            form.add_error(None, str(exc))
+            return self.page(plan, form, status=403)
+        messages.success(request, message)
         return redirect(plan.get_absolute_url())
+
+
+class PlanPublicValueView(PlanDrawView):
+    """A second officer enters the announced public value (posted from the draw page)."""
+
+    form_class = PublicValueForm
+
+    def run(self, plan, form):
+        draw = drawing.enter_public_value(plan, self.request.user, form.cleaned_data["public_value"])
+        return _("Public value entered: %(value)s (%(source)s). The draw can now be made.") % {
+            "value": draw.public_value, "source": draw.public_value_source}
 
 
 class PlanPublishView(PlanActionView):

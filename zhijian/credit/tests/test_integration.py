@@ -14,6 +14,7 @@ from zhijian.spotcheck import draw as engine
 from zhijian.spotcheck import drawing
 from zhijian.spotcheck.models import Plan, Task
 from zhijian.spotcheck.services import apply
+from zhijian.spotcheck.tests.draw_helpers import draw_plan
 
 D = dt.date
 PASS = [{"name": "标志和说明", "verdict": "qualified"}]
@@ -147,10 +148,7 @@ def test_draw_takes_risk_classes_from_credit_grades(make_user, enterprise_factor
                                    starts_on=D(2026, 3, 1), ends_on=D(2026, 11, 30), division_id="320500",
                                    quota_mode="count", quota_count=1)
         plan.categories.add(*cats)
-        secret = engine.make_secret()
-        drawing.commit(plan, officer, engine.commitment_of(secret))
-        drawing.perform_draw(plan, officer, secret=secret, public_value=f"public value {seed}",
-                             public_value_source="test")
+        draw_plan(plan, officer, public_value=f"public value {seed}", public_value_source="test")
         picks.update(Task.objects.filter(plan=plan).values_list("enterprise_id", flat=True))
     n = 20 * len(cats)
     assert picks[a.pk] + picks[d.pk] == n

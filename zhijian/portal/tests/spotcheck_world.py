@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from zhijian.core import scope as S
 from zhijian.registry.models import Inspector, Lab, Product, ProductCategory
 from zhijian.spotcheck import draw as engine
 from zhijian.spotcheck import drawing, services
 from zhijian.spotcheck.models import Plan, PlanLab, Task
+from zhijian.spotcheck.tests.draw_helpers import draw_plan
 
 D = dt.date
 PHONE = "0512-66668888"
@@ -44,10 +47,7 @@ def _plan(title, division, cats, **kw):
 
 
 def _draw(plan, officer, publish=True):
-    secret = engine.make_secret()
-    drawing.commit(plan, officer, engine.commitment_of(secret))
-    drawing.perform_draw(plan, officer, secret=secret, public_value="2026001 03 08 15 22 27 31",
-                         public_value_source="福利彩票双色球 2026001 期")
+    draw_plan(plan, officer, committed_at=timezone.now() - dt.timedelta(days=3))
     if publish:
         drawing.publish_draw(plan, officer)
     plan.refresh_from_db()

@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import datetime as dt
 import math
 
 import pytest
@@ -50,6 +51,35 @@ def test_plan_list_is_public_even_for_signed_in_staff(client, w, make_user):
     client.force_login(make_user(S.ROLE_PROVINCE_ADMIN, "320000"))
     response = client.get(reverse("portal:spotcheck_plan_list"))
     assert [p.pk for p in response.context["page"]] == [w.plan.pk]
+
+
+def test_commitments_are_public_from_the_moment_they_are_made(client, w):
+    """The commitment, the frozen pool's SHA-256 and the named public value are published at the
+    commitment — before the public value exists; secrets, values and results only with the draw."""
+    from django.utils import timezone
+
+    from zhijian.spotcheck import drawing
+
+    announced = timezone.now() + dt.timedelta(days=2)
+    secret = engine.make_secret()
+    pending = drawing.commit(w.draft_plan, w.officer, engine.commitment_of(secret),
+                             public_value_source="中国福利彩票3D 第2026331期", public_value_at=announced)
+    response = client.get(reverse("portal:spotcheck_commitments"), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    html = body(response)
+    rows = {d.plan_id: d for d in response.context["page"]}
+    assert set(rows) == {w.plan.pk, w.hidden_plan.pk, w.draft_plan.pk}
+    assert pending.commitment in html and pending.pool_hash in html
+    assert "中国福利彩票3D 第2026331期" in html and "awaiting the public value" in html
+    assert timezone.localtime(announced).strftime("%Y-%m-%d %H:%M") in html
+    hidden = Draw.objects.get(plan=w.hidden_plan)
+    assert hidden.commitment in html and "drawn, not yet published" in html
+    for never in (secret, hidden.secret, hidden.public_value, hidden.seed):
+        assert never not in html
+    # only the published plan links to its draw
+    assert reverse("portal:spotcheck_plan_detail", args=[w.plan.pk]) in html
+    assert reverse("portal:spotcheck_plan_detail", args=[w.hidden_plan.pk]) not in html
+    assert_no_personal_data(html)
 
 
 def test_plan_detail_shows_the_draw_and_how_to_verify(client, w):
@@ -128,7 +158,7 @@ def test_draw_spec_is_served(client, w):
     response = client.get(reverse("portal:spotcheck_draw_spec"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/markdown")
-    assert "zhijian-draw/1" in body(response)
+    assert "zhijian-draw/2" in body(response)
 
 
 # ----------------------------------------------------------------- results

@@ -86,9 +86,10 @@ class TaskSerializer(ScopedModelSerializer):
 class DrawSerializer(ScopedModelSerializer):
     class Meta:
         model = models.Draw
-        fields = ["id", "plan", "commitment", "committed_at", "public_value", "public_value_source",
-                  "secret", "seed", "algorithm", "pool_hash", "pool_size", "record_hash", "drawn_at",
-                  "published_at"]
+        fields = ["id", "plan", "commitment", "committed_at", "committed_by", "public_value_source",
+                  "public_value_at", "public_value", "public_value_entered_by", "public_value_entered_at",
+                  "secret", "seed", "algorithm", "pool_hash", "pool_size", "inputs_hash", "record_hash",
+                  "drawn_at", "published_at"]
         read_only_fields = fields
 
 
@@ -100,13 +101,19 @@ class InspectorConflictSerializer(ScopedModelSerializer):
 
 class CommitSerializer(serializers.Serializer):
     commitment = serializers.CharField(max_length=64, help_text=_("SHA-256 of the secret, 64 hex digits."))
+    public_value_source = serializers.CharField(
+        max_length=255, help_text=_("Where the public value will be published (e.g. a lottery and its issue)."))
+    public_value_at = serializers.DateTimeField(
+        help_text=_("When that value is announced; after the commitment. The draw cannot be made before."))
+
+
+class PublicValueSerializer(serializers.Serializer):
+    public_value = serializers.CharField(max_length=255,
+                                         help_text=_("The value as announced (entered by a second officer)."))
 
 
 class DrawRequestSerializer(serializers.Serializer):
     secret = serializers.CharField(max_length=128)
-    public_value = serializers.CharField(max_length=255)
-    public_value_source = serializers.CharField(max_length=255, allow_blank=True, required=False,
-                                                default="")
 
 
 @extend_schema_serializer(component_name="TaskStep")

@@ -118,21 +118,33 @@ class PlanViewSet(ScopedModelViewSet):
         plan = self._plan()
         body = s.CommitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        draw = run_service(lambda: drawing.commit(plan, request.user, body.validated_data["commitment"]))
+        data = body.validated_data
+        draw = run_service(lambda: drawing.commit(plan, request.user, data["commitment"],
+                                                  public_value_source=data["public_value_source"],
+                                                  public_value_at=data["public_value_at"]))
         return Response(s.DrawSerializer(draw, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.PublicValueSerializer, responses=s.DrawSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission], url_path="public-value")
+    def public_value(self, request, pk=None, format=None):
+        """A second officer enters the public value once it is announced at the named source."""
+        plan = self._plan()
+        body = s.PublicValueSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        draw = run_service(lambda: drawing.enter_public_value(plan, request.user,
+                                                              body.validated_data["public_value"]))
+        return Response(s.DrawSerializer(draw, context={"request": request}).data)
 
     @extend_schema(request=s.DrawRequestSerializer, responses=s.DrawSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
     def draw(self, request, pk=None, format=None):
-        """Reveal the secret, give the public value, and draw enterprises and inspectors."""
+        """Reveal the secret and draw enterprises and inspectors (after the public value is entered)."""
         plan = self._plan()
         body = s.DrawRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        draw = run_service(lambda: drawing.perform_draw(
-            plan, request.user, secret=data["secret"], public_value=data["public_value"],
-            public_value_source=data["public_value_source"]))
+        draw = run_service(lambda: drawing.perform_draw(plan, request.user, secret=data["secret"]))
         return Response(s.DrawSerializer(draw, context={"request": request}).data)
 
     @extend_schema(request=None, responses=s.DrawSerializer)

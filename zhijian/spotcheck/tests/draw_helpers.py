@@ -17,6 +17,9 @@ ENTERPRISE_DIVISIONS = COUNTIES + ["320500"]  # an enterprise registered at the 
 INSPECTOR_DIVISIONS = COUNTIES + ["320500", "320100", "320000"]
 CATEGORIES = ["KP001", "KP002", "KP003", "KP012"]
 LEVEL_OF = {"county": 0, "city": 1, "province": 2}
+# a commitment, the announced moment of the public value a day and a half later, the draw next morning
+TIMES = {"committed_at": "2026-07-01T02:00:00Z", "public_value_at": "2026-07-02T13:30:00Z",
+         "drawn_at": "2026-07-03T01:00:00Z"}
 
 
 @dataclass
@@ -76,7 +79,7 @@ def draw_inputs(draw, max_enterprises=24, max_inspectors=16):
     params = draw(params_strategy())
     secret = draw(st.binary(min_size=32, max_size=32)).hex()
     public = draw(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12)
-                  .filter(lambda s: s.strip()))
+                  .filter(lambda s: s.strip() == s != ""))  # no surrounding whitespace (docs/draw.md §2.2)
     n_insp = draw(st.integers(0, max_inspectors))
     inspectors = []
     for i in range(n_insp):
@@ -101,7 +104,7 @@ def draw_inputs(draw, max_enterprises=24, max_inspectors=16):
         exclusions = [(u, c, draw(st.sampled_from(["NAT-2026-Q2", "JS-2026-Q2-P03"]))) for u, _d, c, _r in picked]
     if draw(st.booleans()):
         exclusions.append((make_uscc("320505", 12345678), "KP001", "NAT-2026-Q2"))  # not in the pool
-    return DrawInput(rows, params, D.Randomness(secret, public, "test"), exclusions, inspectors, conflicts, last)
+    return DrawInput(rows, params, D.Randomness(secret, public, "test", **TIMES), exclusions, inspectors, conflicts, last)
 
 
 # --------------------------------------------------------------------------- independent checker
@@ -231,3 +234,30 @@ def check_shortage(inp: DrawInput, error: D.InspectorShortage) -> None:
     insp = {i[0]: i for i in inp.inspectors}
     widest = "province" if inp.params.escalate_area else inp.params.inspector_area
     assert len(candidates(insp, blocked, uscc, category, division, widest)) < inp.params.inspectors_per_task
+
+
+def witness_for(officer):
+    """A second officer of the same role and division (enters the public value)."""
+    from zhijian.accounts.services import create_user
+
+    profile = officer.profile
+    username = f"witness-{officer.username}"
+    from django.contrib.auth import get_user_model
+
+    existing = get_user_model().objects.filter(username=username).first()
+    return existing or create_user(username, "pw-" + username, profile.role, division=profile.division)
+
+
+def draw_plan(plan, officer, *, secret=None, public_value="2026001 03 08 15 22 27 31",
+              public_value_source="福利彩票双色球 2026001 期", witness=None, committed_at=None, **kw):
+    """Commit (now, or at ``committed_at``), have a second officer enter the public value a day
+    later and draw an hour after that, through the real services. Returns (draw, secret)."""
+    from django.utils import timezone
+
+    from zhijian.spotcheck import drawing
+
+    secret = secret or D.make_secret()
+    draw = drawing.scripted_draw(plan, officer, witness or witness_for(officer), secret=secret,
+                                 public_value=public_value, public_value_source=public_value_source,
+                                 committed_at=committed_at or timezone.now(), **kw)
+    return draw, secret

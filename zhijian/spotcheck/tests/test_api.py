@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
@@ -276,22 +277,37 @@ def test_commit_draw_publish_through_the_api(flow, make_user):
                                  division_id=SUZHOU).categories.add(flow.ind)
     secret = engine.make_secret()
     # drawing before committing is refused with the reason
-    response = client.post(url("plan-draw", plan.pk), {"secret": secret, "public_value": "x"}, format="json",
+    response = client.post(url("plan-draw", plan.pk), {"secret": secret}, format="json",
                            HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400 and "committed" in str(response.json())
     assert Plan.objects.get(pk=plan.pk).status == Plan.Status.DRAFT
-    response = client.post(url("plan-commit", plan.pk), {"commitment": "zz"}, format="json")
+    announced = timezone.now() + dt.timedelta(hours=2)
+    response = client.post(url("plan-commit", plan.pk), {"commitment": "zz", "public_value_source": "beacon",
+                                                         "public_value_at": announced.isoformat()}, format="json")
     assert response.status_code == 400 and "commitment" in response.json()
-    response = client.post(url("plan-commit", plan.pk), {"commitment": engine.commitment_of(secret)},
+    commit = {"commitment": engine.commitment_of(secret), "public_value_source": "NIST beacon, pulse at the time"}
+    response = client.post(url("plan-commit", plan.pk), commit, format="json")
+    assert response.status_code == 400 and "public_value_at" in response.json()
+    response = client.post(url("plan-commit", plan.pk), {**commit, "public_value_at": announced.isoformat()},
                            format="json")
     assert response.status_code == 201, response.content
-    # a wrong secret: 400 on the field
-    response = client.post(url("plan-draw", plan.pk), {"secret": engine.make_secret(), "public_value": "x"},
-                           format="json")
-    assert response.status_code == 400 and "secret" in response.json()
-    response = client.post(url("plan-draw", plan.pk), {"secret": secret, "public_value": "2026-11-25 beacon",
-                                                       "public_value_source": "NIST beacon"}, format="json")
-    assert response.status_code == 200, response.content
+    assert response.json()["pool_size"] == 6 and len(response.json()["pool_hash"]) == 64
+    witness = api_client_for(make_user(S.ROLE_OFFICER, SUZHOU))
+    # before the announced moment the value is refused; the committing officer may never enter it
+    response = witness.post(url("plan-public-value", plan.pk), {"public_value": "beacon"}, format="json",
+                            HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and "announced" in str(response.json())
+    with time_machine.travel(announced + dt.timedelta(minutes=10)):
+        response = client.post(url("plan-public-value", plan.pk), {"public_value": "beacon"}, format="json")
+        assert response.status_code == 403
+        response = witness.post(url("plan-public-value", plan.pk), {"public_value": "2026-11-25 beacon"},
+                                format="json")
+        assert response.status_code == 200, response.content
+        # a wrong secret: 400 on the field
+        response = client.post(url("plan-draw", plan.pk), {"secret": engine.make_secret()}, format="json")
+        assert response.status_code == 400 and "secret" in response.json()
+        response = client.post(url("plan-draw", plan.pk), {"secret": secret}, format="json")
+        assert response.status_code == 200, response.content
     draw_id = response.json()["id"]
     assert Task.objects.filter(plan=plan).count() == 4
     # the draw files through the API verify

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.utils import timezone
 
@@ -101,12 +102,13 @@ def item_verdicts(rows):
 
 
 def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_browser, screenshot_dir,
-                                                         make_user, world, tmp_path):
+                                                         make_user, world, tmp_path, request):
     from playwright.sync_api import expect
 
     today = timezone.localdate()
     blanket, lab = world["blanket"], world["lab"]
     make_user(ROLE_OFFICER, "320500", username="sz-officer", full_name="苏州市局 李科长")
+    make_user(ROLE_OFFICER, "320500", username="sz-witness", full_name="苏州市局 王科员")
     make_user(ROLE_LAB, lab=lab, username="sz-lab", full_name="苏州质检院 张工")
 
     # ------------------------------------------------------------------ the plan
@@ -152,18 +154,38 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
     secret_file = tmp_path / "secret.txt"
     download.value.save_as(secret_file)
     assert secret in secret_file.read_text()
+    # name the public value: where it will be published and when (90 minutes from now)
+    announced = timezone.localtime() + dt.timedelta(minutes=90)
+    officer.fill("#id_public_value_source", PUBLIC_SOURCE)
+    officer.fill("#id_public_value_at", announced.strftime("%Y-%m-%dT%H:%M"))
     officer.screenshot(path=screenshot_dir / "2-commit.png", full_page=True)
     officer.click("#publish-commitment")
     officer.wait_for_load_state("domcontentloaded")
     draw = Draw.objects.get(plan=plan)
     assert draw.commitment == commitment and draw.secret == ""  # the server never saw the secret
+    assert draw.public_value_source == PUBLIC_SOURCE and draw.pool_size == 6 and draw.pool_hash
     expect(officer.locator("#commitment")).to_have_text(commitment)
 
-    # ------------------------------------------------------------------ draw, then publish the draw
+    # ------------------------------------------------------------------ the public value, entered by a second
+    # officer after its announced moment; then the draw, then its publication
     officer.click(f"a[href='/spotcheck/plans/{plan.pk}/draw/']")
+    expect(officer.locator("#not-yet")).to_be_visible()  # before the moment: no form at all
+    expect(officer.locator("#draw-form")).to_have_count(0)
+    clock = time_machine.travel(timezone.now() + dt.timedelta(hours=2), tick=True)
+    clock.start()
+    request.addfinalizer(clock.stop)
+    officer.reload()
+    expect(officer.locator("#second-officer")).to_be_visible()  # the committing officer may not enter it
+    witness = open_as(chromium_browser, live_server, "sz-witness", "pw-sz-witness")
+    witness.goto(f"{live_server.url}/spotcheck/plans/{plan.pk}/draw/")
+    witness.fill("#id_public_value", PUBLIC_VALUE)
+    witness.click("#enter-public-value")
+    witness.wait_for_load_state("domcontentloaded")
+    draw.refresh_from_db()
+    assert draw.public_value == PUBLIC_VALUE and draw.public_value_entered_by.username == "sz-witness"
+    officer.reload()
+    expect(officer.locator("#public-value")).to_have_text(PUBLIC_VALUE)
     officer.fill("#id_secret", "0" * 64)  # a wrong secret first
-    officer.fill("#id_public_value", PUBLIC_VALUE)
-    officer.fill("#id_public_value_source", PUBLIC_SOURCE)
     officer.click("#perform-draw")
     expect(officer.locator("#draw-errors")).to_be_visible()
     assert not Task.objects.filter(plan=plan).exists()

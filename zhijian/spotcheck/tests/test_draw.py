@@ -14,6 +14,7 @@ from django.core.management import call_command
 
 from zhijian.registry.identifiers import make_uscc
 from zhijian.spotcheck import draw as D
+from zhijian.spotcheck.tests.draw_helpers import TIMES
 
 U1, U2, U3 = make_uscc("320505", 1), make_uscc("320505", 2), make_uscc("320506", 3)
 HEADER = "uscc,division,category,risk_class\n"
@@ -24,7 +25,7 @@ def small_draw(**params):
     rows += [(make_uscc("320506", i), "320506", "KP012", "B") for i in range(5)]
     pool = D.Pool.from_rows(rows)
     p = D.DrawParams(plan_id="SZ-2026-07", **({"quota_mode": "count", "quota_count": 3} | params))
-    rnd = D.Randomness("cd" * 32, "FC3D 2026118: 3 7 1", "China Welfare Lottery")
+    rnd = D.Randomness("cd" * 32, "FC3D 2026118: 3 7 1", "China Welfare Lottery", **TIMES)
     inspectors = [("A1", "320505", ["KP012"], 0), ("A2", "320505", ["KP012"], 3), ("A3", "320505", ["KP012"], 0),
                   ("B1", "320506", ["KP012"], 0), ("B2", "320506", ["KP012"], 1), ("C1", "320500", ["KP012"], 5)]
     record = D.run_draw(pool, p, rnd, inspectors=inspectors, conflicts=[("A1", make_uscc("320505", 0))])
@@ -205,7 +206,7 @@ def test_inspectors_avoid_conflicts_and_balance_the_load():
 def test_escalation_and_shortage():
     rows = [(U1, "320505", "KP012", "B")]
     pool = D.Pool.from_rows(rows)
-    rnd = D.Randomness("ee" * 32, "pv")
+    rnd = D.Randomness("ee" * 32, "pv", "test", **TIMES)
     county_only = [("A1", "320505", ["KP012"], 0), ("P1", "320000", ["KP012"], 0)]
     p = D.DrawParams(plan_id="P", quota_mode="count", quota_count=1, inspector_area="county")
     record = D.run_draw(pool, p, rnd, inspectors=county_only)
@@ -222,7 +223,7 @@ def test_escalation_and_shortage():
 
 def test_bad_inspector_data_is_named():
     pool = D.Pool.from_rows([(U1, "320505", "KP012", "B")])
-    rnd = D.Randomness("ee" * 32, "pv")
+    rnd = D.Randomness("ee" * 32, "pv", "test", **TIMES)
     p = D.DrawParams(plan_id="P", quota_mode="count", quota_count=1)
     for insp, message in [([("A 1", "320505", ["KP012"], 0)], r"inspectors\[0\]: id"),
                           ([("A1", "3205", ["KP012"], 0)], r"inspectors\[0\] \(A1\): division"),
@@ -261,18 +262,29 @@ def test_exclusions_are_never_drawn_and_are_counted():
     inspectors = [("A1", "320505", ["KP012"], 0), ("A2", "320505", ["KP012"], 0)]
     excl = [(rows[1][0], "KP012", "NAT-2026-Q2"), (rows[1][0], "KP012", "JS-2026-Q2-P03"),
             (rows[2][0], "KP999", "NAT-2026-Q2")]
-    record = D.run_draw(pool, p, D.Randomness("ee" * 32, "pv"), exclusions=excl, inspectors=inspectors)
+    record = D.run_draw(pool, p, D.Randomness("ee" * 32, "pv", "test", **TIMES), exclusions=excl, inspectors=inspectors)
     (s,) = record["result"]["strata"]
     assert s["pool"] == 4 and s["excluded"] == 1 and s["quota"] == 3
     assert rows[1][0] not in {e[0] for e in s["selected"]}
-    assert record["exclusions"] == sorted([list(e) for e in excl])
+    # the pair outside the pool cannot change the draw and is not recorded (docs/draw.md §5)
+    assert record["exclusions"] == sorted([list(e) for e in excl[:2]])
 
 
 @pytest.mark.parametrize("edit, message", [
     (lambda r: r["randomness"].update(secret="ff" * 32), "commitment: SHA-256 of the revealed secret"),
     (lambda r: r["randomness"].update(public_value="another"), "seed: expected"),
     (lambda r: r["randomness"].update(seed="00" * 32), "seed: expected"),
-    (lambda r: r.update(algorithm="zhijian-draw/2"), "algorithm"),
+    (lambda r: r.update(algorithm="zhijian-draw/1"), "algorithm"),
+    # the times: commitment < announced moment of the public value <= draw (docs/draw.md §2)
+    (lambda r: r["randomness"].update(public_value_at=r["randomness"]["committed_at"]),
+     "not after the commitment"),
+    (lambda r: r["randomness"].update(committed_at="2026-07-02T13:30:01Z"), "not after the commitment"),
+    (lambda r: r["randomness"].update(drawn_at="2026-07-02T13:29:59Z"), "is before the public value"),
+    (lambda r: r["randomness"].pop("drawn_at"), "randomness.drawn_at: must be a UTC time"),
+    (lambda r: r["randomness"].update(committed_at="2026-07-01 02:00:00"), "randomness.committed_at"),
+    (lambda r: r["randomness"].update(committed_at="2026-02-30T02:00:00Z"), "not a real date"),
+    (lambda r: r["randomness"].update(public_value=" FC3D 2026118: 3 7 1"), "whitespace"),
+    (lambda r: r["exclusions"].append(["91320505000099999X", "KP012", "NAT"]), "exclusions:"),
     (lambda r: r["pool"].update(rows=99), "pool rows: the pool file has 17, record has 99"),
     (lambda r: r["pool"].update(sha256="00" * 32), "pool sha256"),
     (lambda r: r["params"].update(quota_count=2), r"stratum 320505/KP012: quota expected 2, record has 3"),
@@ -296,7 +308,7 @@ def test_verify_names_the_first_difference(edit, message):
 
 def test_verify_never_raises_on_garbage():
     pool, record = small_draw()
-    for garbage in (b"", b"\xff\xfe", b"[]", b'{"algorithm":"zhijian-draw/1"}', b'{"algorithm":"zhijian-draw/1",'
+    for garbage in (b"", b"\xff\xfe", b"[]", b'{"algorithm":"zhijian-draw/2"}', b'{"algorithm":"zhijian-draw/2",'
                     b'"randomness":{"secret":"' + b"ee" * 32 + b'","commitment":1}}'):
         result = D.verify(garbage, pool.to_bytes())
         assert not result.match and result.first_difference

@@ -39,7 +39,10 @@ def example(doc):
     pool = D.Pool.from_bytes(pool_text.encode())
     params = D.DrawParams(plan_id=_value(doc, "plan id"), strata_level="county", quota_mode="count",
                           quota_count=2)
-    rnd = D.Randomness(_value(doc, "secret"), _value(doc, "public value"), "China Welfare Lottery 3D, draw 2026118")
+    rnd = D.Randomness(_value(doc, "secret"), _value(doc, "public value"), "China Welfare Lottery 3D, draw 2026118",
+                       committed_at=_value(doc, "committed at"),
+                       public_value_at=_value(doc, "public value announced at"),
+                       drawn_at=_value(doc, "drawn at"))
     inspectors = [("SZ0001", "320500", ["KP012", "KP030"], 2), ("SZ0501", "320505", ["KP012", "KP030"], 0),
                   ("SZ0502", "320505", ["KP012"], 1), ("SZ0503", "320505", ["KP012", "KP030"], 0),
                   ("SZ0601", "320506", ["KP012"], 0), ("SZ0602", "320506", ["KP012"], 0)]

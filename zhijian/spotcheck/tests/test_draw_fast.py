@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 from zhijian.spotcheck import draw as D
 from zhijian.spotcheck import draw_fast as F
-from zhijian.spotcheck.tests.draw_helpers import check_draw, check_shortage, draw_inputs
+from zhijian.spotcheck.tests.draw_helpers import TIMES, check_draw, check_shortage, draw_inputs
 
 
 def big_inputs(n_enterprises: int, seed: int = 7):
@@ -45,7 +45,7 @@ def big_inputs(n_enterprises: int, seed: int = 7):
         last_inspectors=[(usccs[rng.integers(len(usccs))], ids[rng.integers(len(ids))]) for _ in range(800)],
     )
     params = D.DrawParams(plan_id="JS-2026-Q2-R01", quota_mode="ratio", quota_ratio="0.05")
-    rnd = D.Randomness("ab" * 32, "FC3D 2026118: 3 7 1", "China Welfare Lottery")
+    rnd = D.Randomness("ab" * 32, "FC3D 2026118: 3 7 1", "China Welfare Lottery", **TIMES)
     return pool, params, rnd, kw
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from zhijian.registry.identifiers import make_uscc
 from zhijian.spotcheck import draw as D
+from zhijian.spotcheck.tests.draw_helpers import TIMES
 
 
 def chi2_sf(x: float, df: int) -> float:
@@ -111,7 +112,8 @@ def test_single_pick_follows_the_weights_and_d_is_drawn_30_times_as_often_as_a()
     counts = Counter()
     seeds = 60
     for seed in range(seeds):
-        rnd = D.Randomness(secret=f"{seed:064x}", public_value=f"fixed public value {seed}")
+        rnd = D.Randomness(secret=f"{seed:064x}", public_value=f"fixed public value {seed}",
+                              public_value_source="test", **TIMES)
         record = D.run_draw(pool, params, rnd, inspectors=inspectors, engine="fast")
         for stratum in record["result"]["strata"]:
             s = int(stratum["stratum"].split("/C")[1])
@@ -136,7 +138,8 @@ def test_inclusion_sets_follow_the_exact_es_probabilities():
     seeds = 80
     observed = Counter()
     for seed in range(seeds):
-        rnd = D.Randomness(secret=f"{seed + 1000:064x}", public_value=f"fixed public value {seed}")
+        rnd = D.Randomness(secret=f"{seed + 1000:064x}", public_value=f"fixed public value {seed}",
+                              public_value_source="test", **TIMES)
         record = D.run_draw(pool, params, rnd, inspectors=inspectors, engine="fast")
         for stratum in record["result"]["strata"]:
             s = int(stratum["stratum"].split("/C")[1])
@@ -169,7 +172,8 @@ def test_risk_quota_samples_each_class_at_about_its_ratio():
     drawn = Counter()
     seeds = 150
     for seed in range(seeds):
-        rnd = D.Randomness(secret=f"{seed + 5000:064x}", public_value=f"fixed public value {seed}")
+        rnd = D.Randomness(secret=f"{seed + 5000:064x}", public_value=f"fixed public value {seed}",
+                              public_value_source="test", **TIMES)
         record = D.run_draw(pool, params, rnd, engine="reference",
                             inspectors=[("I1", "320505", ["KP012"], 0), ("I2", "320505", ["KP012"], 0)])
         (stratum,) = record["result"]["strata"]

@@ -15,6 +15,7 @@ from zhijian.registry.models import Inspector, Lab, Product, ProductCategory
 from zhijian.spotcheck import draw as engine
 from zhijian.spotcheck import drawing, services
 from zhijian.spotcheck.models import Plan, PlanLab, Task, TaskAttachment
+from zhijian.spotcheck.tests.draw_helpers import draw_plan
 
 D = dt.date
 PASS = [{"name": "标志和说明", "verdict": "qualified"}]
@@ -48,6 +49,7 @@ def world(make_user, enterprise_factory):
     return {
         "plan": plan, "cat": cat, "lab": lab, "inspectors": inspectors,
         "officer": make_user(S.ROLE_OFFICER, "320500"),
+        "witness": make_user(S.ROLE_OFFICER, "320500"),
         "nanjing": make_user(S.ROLE_OFFICER, "320100"),
         "lab_user": make_user(S.ROLE_LAB, lab=lab),
         "inspector": make_user(S.ROLE_INSPECTOR, "320500", inspector=inspectors[0]),
@@ -65,16 +67,23 @@ def url(name, *args):
 
 
 def committed(w):
+    """Committed two days ago, naming a public value announced yesterday (so it can be entered now)."""
     secret = engine.make_secret()
-    drawing.commit(w["plan"], w["officer"], engine.commitment_of(secret))
+    now = timezone.now()
+    drawing.commit(w["plan"], w["officer"], engine.commitment_of(secret), public_value_source="test lottery",
+                   public_value_at=now - dt.timedelta(days=1), now=now - dt.timedelta(days=2))
     return secret
 
 
 def drawn(w):
-    secret = committed(w)
-    drawing.perform_draw(w["plan"], w["officer"], secret=secret, public_value="07 11 23",
-                         public_value_source="test lottery")
+    draw_plan(w["plan"], w["officer"], public_value="07 11 23", public_value_source="test lottery",
+              witness=w["witness"], committed_at=timezone.now() - dt.timedelta(days=3))
     return list(Task.objects.filter(plan=w["plan"]).order_by("pk"))
+
+
+# a value announced a month from now (21:15 local, when the lottery draws)
+ANNOUNCED = (timezone.localtime() + dt.timedelta(days=30)).strftime("%Y-%m-%dT21:15")
+COMMIT_FIELDS = {"public_value_source": "福利彩票3D 第2026330期", "public_value_at": ANNOUNCED}
 
 
 def test_commit_page_posts_only_the_commitment(world):
@@ -85,22 +94,33 @@ def test_commit_page_posts_only_the_commitment(world):
     assert b"spotcheck/commit.js" in page.content and b'name="secret"' not in page.content
     secret = engine.make_secret()
     audit_before = AuditEntry.objects.count()
-    response = c.post(url("plan_commit", w["plan"].pk), {"commitment": engine.commitment_of(secret).upper()})
+    # the public value must be named, and announced after the commitment
+    response = c.post(url("plan_commit", w["plan"].pk), {"commitment": engine.commitment_of(secret)})
+    assert response.status_code == 200 and Plan.objects.get(pk=w["plan"].pk).status == "draft"
+    past = {**COMMIT_FIELDS, "public_value_at": (timezone.localtime() - dt.timedelta(hours=1))
+            .strftime("%Y-%m-%dT%H:%M")}
+    response = c.post(url("plan_commit", w["plan"].pk), {"commitment": engine.commitment_of(secret), **past})
+    assert response.status_code == 200 and b"announced after the commitment" in response.content
+    response = c.post(url("plan_commit", w["plan"].pk),
+                      {"commitment": engine.commitment_of(secret).upper(), **COMMIT_FIELDS})
     assert response.status_code == 302
     plan = Plan.objects.get(pk=w["plan"].pk)
     assert plan.status == "committed"
     assert plan.draw.commitment == engine.commitment_of(secret)
     assert plan.draw.secret == ""
+    assert plan.draw.public_value_source == COMMIT_FIELDS["public_value_source"]
+    assert timezone.localtime(plan.draw.public_value_at).strftime("%Y-%m-%dT%H:%M") == ANNOUNCED
+    assert plan.draw.pool_size == 6 and plan.draw.pool_file
     assert AuditEntry.objects.count() > audit_before
     # committing twice is refused with the service's message
-    response = c.post(url("plan_commit", plan.pk), {"commitment": "a" * 64})
+    response = c.post(url("plan_commit", plan.pk), {"commitment": "a" * 64, **COMMIT_FIELDS})
     assert response.status_code == 200
     assert b"Only a draft plan can be committed" in response.content
 
 
 def test_commit_rejects_a_malformed_commitment(world):
     c = client_for(world["officer"])
-    response = c.post(url("plan_commit", world["plan"].pk), {"commitment": "xyz" * 21 + "z"})
+    response = c.post(url("plan_commit", world["plan"].pk), {"commitment": "xyz" * 21 + "z", **COMMIT_FIELDS})
     assert response.status_code == 200
     assert b"errorlist" in response.content
     assert Plan.objects.get(pk=world["plan"].pk).status == "draft"
@@ -136,14 +156,27 @@ def test_draw_page_wrong_secret_then_right_secret_then_publish(world):
     secret = committed(w)
     c = client_for(w["officer"])
     pk = w["plan"].pk
-    assert c.get(url("plan_draw", pk)).status_code == 200
-    wrong = c.post(url("plan_draw", pk), {"secret": engine.make_secret(), "public_value": "1 2 3",
-                                          "public_value_source": "lottery"})
+    page = c.get(url("plan_draw", pk))
+    assert page.status_code == 200 and b'id="second-officer"' in page.content
+    # the officer who committed cannot enter the public value
+    refused = c.post(url("plan_public_value", pk), {"public_value": "1 2 3"})
+    assert refused.status_code == 403 and b"second officer" in refused.content
+    # the drawing step is refused until a second officer has entered it
+    early = c.post(url("plan_draw", pk), {"secret": secret})
+    assert early.status_code == 200 and b"has not been entered" in early.content
+    witness = client_for(w["witness"])
+    page = witness.get(url("plan_draw", pk))
+    assert b'id="enter-public-value"' in page.content
+    assert witness.post(url("plan_public_value", pk), {"public_value": " 1 2 3 "}).status_code == 302
+    again = witness.post(url("plan_public_value", pk), {"public_value": "4 5 6"})
+    assert again.status_code == 200 and b"cannot be changed" in again.content
+    page = c.get(url("plan_draw", pk))
+    assert b'id="perform-draw"' in page.content and b"1 2 3" in page.content
+    wrong = c.post(url("plan_draw", pk), {"secret": engine.make_secret()})
     assert wrong.status_code == 200
     assert b"does not match the published commitment" in wrong.content
     assert not Task.objects.filter(plan_id=pk).exists()
-    response = c.post(url("plan_draw", pk), {"secret": secret, "public_value": "1 2 3",
-                                             "public_value_source": "lottery"})
+    response = c.post(url("plan_draw", pk), {"secret": secret})
     assert response.status_code == 302
     assert Task.objects.filter(plan_id=pk).count() == 2  # two counties, one each
     detail = c.get(url("plan_detail", pk))
@@ -155,15 +188,29 @@ def test_draw_page_wrong_secret_then_right_secret_then_publish(world):
     assert verify_chain().ok
 
 
-def test_draw_failure_is_shown(world):
+def test_an_empty_pool_is_refused_at_commit(world):
     w = world
     Product.objects.all().delete()  # nobody produces the category any more
-    secret = committed(w)
     c = client_for(w["officer"])
-    response = c.post(url("plan_draw", w["plan"].pk), {"secret": secret, "public_value": "1",
-                                                       "public_value_source": "x"})
+    response = c.post(url("plan_commit", w["plan"].pk),
+                      {"commitment": engine.commitment_of(engine.make_secret()), **COMMIT_FIELDS})
     assert response.status_code == 200
-    assert b"The draw failed" in response.content and b"No enterprise is eligible" in response.content
+    assert b"No enterprise is eligible" in response.content
+    assert Plan.objects.get(pk=w["plan"].pk).status == "draft"
+
+
+def test_draw_failure_is_shown(world):
+    w = world
+    secret = committed(w)
+    drawing.enter_public_value(w["plan"], w["witness"], "1")
+    draw = w["plan"].draw
+    draw.inputs["inspectors"] = []  # as if nobody had been qualified at the commitment
+    draw.inputs_hash = drawing.inputs_sha256(draw.inputs)
+    draw.save()
+    c = client_for(w["officer"])
+    response = c.post(url("plan_draw", w["plan"].pk), {"secret": secret})
+    assert response.status_code == 200
+    assert b"The draw failed" in response.content and b"inspectors" in response.content
 
 
 def test_task_steps_through_the_pages(world, make_user):
