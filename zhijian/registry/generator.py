@@ -628,14 +628,22 @@ def enterprise_table(n: int, seed: int, province_code: str | None = None) -> pa.
 # --------------------------------------------------------------------------- inspectors and labs
 
 
-def _group_lists(rng, catalog: Catalog, n: int, low: int, high: int):
+def _group_lists(rng, catalog: Catalog, n: int, low: int, high: int, cover: int = 0):
     """For n owners, ``low..high`` whole catalog groups each: (list offsets, category indices).
 
+    The first ``cover`` owners (a bureau that must be able to check anything) take ``high``
+    groups each, dealt round-robin, so that together they hold every group — each group at
+    least twice when ``cover * high >= 2 * groups`` — and a draw anywhere finds two qualified
+    inspectors for any catalog category by widening to that bureau.
     Each owner's list is in catalog (code) order."""
     n_groups = len(catalog.group_names)
     g_off, g_members = catalog.group_members()
     counts = np.minimum(rng.integers(low, high + 1, n), n_groups)
     order = np.argsort(rng.random((n, n_groups)), axis=1)
+    if cover:
+        dealt = (np.arange(cover)[:, None] * high + np.arange(n_groups)[None, :]) % n_groups
+        order[:cover] = dealt
+        counts[:cover] = min(high, n_groups)
     chosen = np.where(np.arange(n_groups)[None, :] < counts[:, None], order, n_groups)
     owner, col = np.nonzero(chosen < n_groups)
     group = chosen[owner, col]
@@ -671,8 +679,9 @@ def inspectors_table(gen: EnterpriseGenerator, leaf_counts: np.ndarray) -> tuple
     badge = np.empty((n, 13), dtype=np.uint8)
     badge[:, :6] = div_ascii[div_idx]
     badge[:, 6:] = _digit_matrix(np.arange(1, n + 1), 7)
-    offsets, values = _group_lists(rng, catalog, n, 1, 3)
+    offsets, values = _group_lists(rng, catalog, n, 1, 3, cover=D.PROVINCE_INSPECTORS)
     status = _pick(rng, [w for _, w in D.INSPECTOR_STATUS_SHARES], n)
+    status[:D.PROVINCE_INSPECTORS] = 0  # the province bureau's roster is on duty (first share: active)
     table = pa.Table.from_arrays([
         _ascii_strings(badge), gen._person_names(rng, n), _take(div_vocab, div_idx),
         pa.ListArray.from_arrays(pa.array(offsets), _take(gen.category_vocab, values)),

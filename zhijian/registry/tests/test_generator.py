@@ -297,3 +297,16 @@ def test_generate_command_loads_the_demo(capsys):
     assert entry.source == "cli"
     with pytest.raises(CommandError, match="--out and --city"):
         call_command("generate", scale="demo", out="/tmp/x", no_progress=True)
+
+
+@pytest.mark.django_db
+def test_the_province_bureau_can_check_every_catalog_category():
+    """A draw anywhere widens to the province bureau (docs/draw.md §6), so its roster holds at
+    least two active inspectors qualified for each catalog category (demo draws never lack them)."""
+    plan = G.demo_plan(3, 1500)
+    province = [i for i in plan.inspectors if i["division"] == "320000" and i["status"] == "active"]
+    assert len(province) == D.PROVINCE_INSPECTORS
+    qualified = Counter(c for i in province for c in i["categories"])
+    codes = set(G.Catalog.from_csv().codes)
+    assert len(codes) == 329 and min(qualified[c] for c in codes) >= 2, \
+        sorted((qualified[c], c) for c in codes)[:5]
