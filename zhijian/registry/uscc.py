@@ -246,3 +246,17 @@ def validate_well_formed(value) -> str:
         _raise(info, structural)
     return info.code
 
+
+def clean_lookup(value) -> str:
+    """A code to look a registered enterprise up by: one meeting GB 32100, or a well-formed
+    code that a registered enterprise carries as a legacy code. ``ValidationError`` with the
+    reason (each wrong part named) otherwise."""
+    info = parse(value)
+    if info.valid:
+        return info.code
+    if info.well_formed:
+        from .models import Enterprise
+
+        if Enterprise._base_manager.filter(uscc=info.code, uscc_legacy=True).exists():
+            return info.code
+    raise ValidationError(" ".join(info.messages), code="invalid_uscc")
