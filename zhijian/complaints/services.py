@@ -31,11 +31,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from stdnum.cn import uscc as stdnum_uscc
-from stdnum.exceptions import ValidationError as StdnumError
 
 from zhijian.core import scope as S
 from zhijian.deadlines.services import WorkdayCalendar, due_date, time_limit
+from zhijian.registry import uscc as gb32100
 from zhijian.registry.models import Division, Enterprise, ProductCategory
 
 from .models import (Case, CaseEvent, Channel, Complainant, Conversion, HAZARDS, Kind, Mediation,
@@ -92,9 +91,10 @@ def clean_uscc(value: str, field: str = "respondent_uscc") -> str:
     if not value:
         return ""
     try:
-        return stdnum_uscc.validate(value)
-    except StdnumError as exc:
-        raise ValidationError({field: _("%(v)s is not a valid unified social credit code.") % {"v": value}}) from exc
+        return gb32100.clean_lookup(value)  # GB 32100, or a registered enterprise's legacy code
+    except ValidationError as exc:
+        raise ValidationError({field: _("%(v)s is not a valid unified social credit code.") % {"v": value}
+                               + " " + " ".join(exc.messages)}) from exc
 
 
 def core_name(name: str) -> str:

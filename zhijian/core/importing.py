@@ -59,6 +59,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhijian.registry import uscc as gb32100
+
 from .scope import ROLE_ENTERPRISE, ROLE_LAB, province_prefix, scope_for
 
 MODE_CREATE = "create"
@@ -714,28 +716,55 @@ class Boolean(Column):
 
 
 class Uscc(Column):
-    """统一社会信用代码 (GB 32100-2015): python-stdnum's ``cn.uscc`` rules, checked column-wise.
+    """统一社会信用代码 (GB 32100-2015), checked column-wise by the standard's rules.
 
-    The whole column is checked at once with numpy; the few rows that fail are
-    passed to stdnum, which gives the reason and has the final word.
+    The whole column is checked at once with numpy (charset, registration-authority /
+    category pair, division digits, the GB 11714 organisation-code check, the final
+    check character); the few rows that fail get their reason from the one validator,
+    ``registry.uscc.parse``, which names the wrong part.
+
+    A code that fails GB 32100 but has 18 characters of the charset is accepted when a
+    registered enterprise carries it as a legacy code (``Enterprise.uscc_legacy``), so
+    rows about such an enterprise import like any other. ``legacy_decided_by_importer``:
+    leave such codes to the importer instead (the enterprise importer, whose rows carry
+    the legacy flag and reason): their reasons go to ``v.extras[key]["gb32100"]``.
     """
 
     kind = "uscc"
-    ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    WEIGHTS = np.array((1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), np.int64)
+    # the standard's data, from the one validator (a plain module: no models, no registry app)
+    ALPHABET = gb32100.CHARSET
+    WEIGHTS = np.array(gb32100.WEIGHTS, np.int64)
+    ORG_WEIGHTS = np.array(gb32100.ORG_WEIGHTS, np.int64)
     _LUT = np.full(256, -1, np.int64)
     for _i, _c in enumerate(ALPHABET):
         _LUT[ord(_c)] = _i
+    # GB 11714 character values: 0-9 -> 0-9, A-Z -> 10-35.
+    _ORG_LUT = np.full(256, -1, np.int64)
+    for _i in range(36):
+        _ORG_LUT[ord("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[_i])] = _i
     del _i, _c
+
+    def __init__(self, key, header, *, legacy_decided_by_importer: bool = False, **kw):
+        super().__init__(key, header, **kw)
+        self.legacy_decided_by_importer = legacy_decided_by_importer
 
     @classmethod
     def compact(cls, values: pa.Array) -> pa.Array:
-        # stdnum.cn.uscc.compact: drop spaces and hyphens, upper-case.
+        # registry.uscc.compact: drop spaces and hyphens, upper-case.
         return pc.utf8_upper(pc.replace_substring_regex(values, r"[ \-]", ""))
 
     @classmethod
+    def _pairs(cls) -> np.ndarray:
+        """A (31, 31) table: is (authority, category) a pair of GB 32100?"""
+        table = np.zeros((len(cls.ALPHABET), len(cls.ALPHABET)), dtype=bool)
+        for authority, (_name, categories) in gb32100.AUTHORITIES.items():
+            for category in categories:
+                table[cls.ALPHABET.index(authority), cls.ALPHABET.index(category)] = True
+        return table
+
+    @classmethod
     def valid_mask(cls, codes: pa.Array) -> np.ndarray:
-        """Vectorised ``stdnum.cn.uscc.is_valid`` for already compacted codes."""
+        """Vectorised ``registry.uscc.is_valid`` for already compacted codes."""
         codes = codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes
         n = len(codes)
         ok = _np_bool(pc.and_(pc.equal(pc.binary_length(codes), 18), pc.string_is_ascii(codes)))
@@ -745,47 +774,64 @@ class Uscc(Column):
         sub = pc.take(codes, pa.array(idx))
         offsets = np.frombuffer(sub.buffers()[1], dtype=np.int32)[sub.offset:sub.offset + len(sub) + 1]
         raw = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[0] + 18 * len(sub)]
-        vals = cls._LUT[raw.reshape(len(sub), 18)]
-        good = (vals[:, :8] >= 0).all(axis=1) & (vals[:, :8] <= 9).all(axis=1)
-        good &= (vals[:, 8:] >= 0).all(axis=1)
-        total = (vals[:, :17] * cls.WEIGHTS).sum(axis=1)
-        good &= vals[:, 17] == (31 - total % 31) % 31
+        raw = raw.reshape(len(sub), 18)
+        vals = cls._LUT[raw]
+        good = (vals >= 0).all(axis=1)
+        safe = np.where(vals >= 0, vals, 0)
+        good &= cls._pairs()[safe[:, 0], safe[:, 1]]
+        division = safe[:, 2:8]
+        good &= (division <= 9).all(axis=1)
+        province = division[:, 0] * 10 + division[:, 1]
+        national = (division == np.array([1, 0, 0, 0, 0, 0])).all(axis=1)
+        good &= ((province >= 11) & (province <= 82)) | national
+        org = cls._ORG_LUT[raw[:, 8:16]]
+        check = 11 - (np.where(org >= 0, org, 0) @ cls.ORG_WEIGHTS) % 11
+        good &= raw[:, 16] == np.where(check == 11, ord("0"), np.where(check == 10, ord("X"), check + 48))
+        total = (safe[:, :17] * cls.WEIGHTS).sum(axis=1)
+        good &= safe[:, 17] == (31 - total % 31) % 31
         result = np.zeros(n, dtype=bool)
         result[idx[good]] = True
         return result
 
     @staticmethod
-    def reason(value: str) -> str | None:
-        from stdnum.cn import uscc
-        from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
-
-        try:
-            uscc.validate(value)
-        except InvalidLength:
-            return _("a unified social credit code has 18 characters, this one has %(n)d") % {
-                "n": len(uscc.compact(value))}
-        except InvalidChecksum:
-            code = uscc.compact(value)
-            return _("wrong check character: the 18th character should be %(expected)s, not "
-                     "%(found)s") % {"expected": uscc.calc_check_digit(code[:17]), "found": code[17]}
-        except InvalidFormat:
-            return _("not a unified social credit code: characters 1-8 must be digits and the "
-                     "rest digits or capital letters except I, O, Z, S, V")
-        except ValidationError as exc:
-            return str(exc)
-        return None
+    def registered_legacy(codes) -> set[str]:
+        """The codes among ``codes`` that registered enterprises carry as legacy codes."""
+        model = apps.get_model("registry.Enterprise")
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(codes)), Lookup.CHUNK):
+            found.update(model._base_manager.filter(uscc__in=chunk, uscc_legacy=True)
+                         .values_list("uscc", flat=True))
+        return found
 
     def clean(self, values, v):
         values = self.check_required(values, v)
         codes = self.compact(values)
         ok = self.valid_mask(codes)
         empty = self.empty_mask(values)
+        failing = {}
         for i in np.flatnonzero(~ok & ~empty):
-            reason = self.reason(codes[int(i)].as_py())
-            if reason is None:  # stdnum accepts it: trust stdnum
+            info = gb32100.parse(codes[int(i)].as_py())
+            if info.valid:  # cannot happen unless the two checks disagree: trust the validator
                 ok[i] = True
+            elif not info.well_formed:
+                v.reject_row(int(i), self.key, values[int(i)].as_py(), " ".join(info.messages),
+                             "invalid_uscc")
             else:
-                v.reject_row(int(i), self.key, values[int(i)].as_py(), reason, "invalid_uscc")
+                failing[int(i)] = info
+        reasons = [None] * v.n
+        if failing:
+            legacy = set() if self.legacy_decided_by_importer else \
+                self.registered_legacy(info.code for info in failing.values())
+            for i, info in failing.items():
+                if self.legacy_decided_by_importer:
+                    reasons[i] = " ".join(info.messages)
+                    ok[i] = True
+                elif info.code in legacy:
+                    ok[i] = True
+                else:
+                    v.reject_row(i, self.key, values[i].as_py(), " ".join(info.messages), "invalid_uscc")
+        if self.legacy_decided_by_importer:
+            v.extras.setdefault(self.key, {})["gb32100"] = reasons
         return pc.if_else(pa.array(ok), codes, pa.scalar(None, pa.string()) if not self._blank() else "")
 
     def _blank(self) -> bool:
@@ -1044,6 +1090,18 @@ class Importer:
     def check_rows(self, data: dict[str, pa.Array], v: Validation) -> None:
         """Cross-field checks of a subclass."""
 
+    def derived_values(self, data, rows: np.ndarray) -> dict[str, pa.Array]:
+        """Values of model fields that no column fills, computed from the rows (subclasses):
+        ``{field name: array over the rows in ``rows``, in row order}``."""
+        return {}
+
+    def before_update(self, obj, changed: list[str]) -> None:
+        """Called before an existing row is saved by an upsert (subclasses)."""
+
+    def audit_details(self, data, v: Validation) -> dict:
+        """Further facts for the import's audit entry (subclasses)."""
+        return {}
+
     def export_queryset(self, queryset):
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
@@ -1218,7 +1276,8 @@ class Importer:
                 object_id=job_id if job_id is not None else "", object_repr=result.file_name,
                 postchange={"sha256": result.sha256, "rows": v.n, "created": result.created,
                             "updated": result.updated, "first_id": result.first_id,
-                            "last_id": result.last_id, "mode": self.mode, "importer": self.name})
+                            "last_id": result.last_id, "mode": self.mode, "importer": self.name,
+                            **self.audit_details(data, v)})
             result.audit_seq = entry.seq
 
     def _error_order(self, e: RowError):
@@ -1248,12 +1307,20 @@ class Importer:
             order = pc.sort_indices(pc.take(data[self.natural_key[0]], pa.array(idx)))
             idx = idx[order.to_numpy()]
         keep = pa.array(idx)
+        derived = self.derived_values(data, rows)
+        if derived:
+            # derived arrays follow the rows' file order; put them in the insert order
+            position = np.empty(len(rows), dtype=np.int64)
+            position[np.flatnonzero(rows)] = np.arange(int(rows.sum()))
+            derived = {k: pc.take(a, pa.array(position[idx])) for k, a in derived.items()}
         fields, values = [], []
         for f in self.model._meta.concrete_fields:
             if f.primary_key and isinstance(f, models.AutoField):
                 continue
             fields.append(f)
-            if f.name in present:
+            if f.name in derived:
+                values.append(derived[f.name])
+            elif f.name in present:
                 values.append(pc.take(data[present[f.name].key], keep))
             elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 values.append(now)
@@ -1319,6 +1386,7 @@ class Importer:
                         have = sorted(getattr(obj, c.field).values_list("pk", flat=True))
                         if have != v.m2m[c.key][i]:
                             m2m_changed.append(c)
+                self.before_update(obj, changed)
                 if changed:
                     auto = [f.name for f in self.model._meta.concrete_fields if getattr(f, "auto_now", False)]
                     obj.save(update_fields=changed + auto)

@@ -235,9 +235,10 @@ class ObjectDetailView(ScopedObjectMixin, View):
     def get_object(self, pk):
         return get_object_or_404(self.get_queryset(), pk=pk)
 
-    def attributes(self, obj) -> list[dict]:
+    def attributes(self, obj, names: tuple[str, ...] | None = None) -> list[dict]:
+        """Label and value of each field in ``names`` (default: ``detail_fields``)."""
         rows = []
-        for name in self.detail_fields:
+        for name in self.detail_fields if names is None else names:
             field = self.model._meta.get_field(name)
             row = {"name": name, "label": field.verbose_name, "value": None, "url": None,
                    "items": None, "boolean": False}

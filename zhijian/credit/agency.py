@@ -164,16 +164,15 @@ def verify(body: bytes, signature: str, public_key: str) -> bool:
 
 
 def clean_uscc(value: str) -> str:
-    """The compact USCC, or ValidationError with the reason (python-stdnum's rules)."""
-    from zhijian.core.importing import Uscc
+    """The compact USCC, or ValidationError with the reason (GB 32100, ``registry.uscc``).
 
-    from stdnum.cn import uscc
+    A registered enterprise's legacy code (one failing GB 32100, recorded with a reason)
+    is looked up like any other."""
+    from zhijian.registry import uscc
 
-    code = uscc.compact(value or "")
-    reason = Uscc.reason(code) if code else _("a unified social credit code is required")
-    if reason:
-        raise ValidationError(reason, code="invalid_uscc")
-    return code
+    if not uscc.compact(value):
+        raise ValidationError(_("a unified social credit code is required"), code="invalid_uscc")
+    return uscc.clean_lookup(value)
 
 
 def _iso(value):

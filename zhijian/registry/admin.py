@@ -41,11 +41,13 @@ class StandardAdmin(ScopedModelAdmin):
 
 @admin.register(models.Enterprise)
 class EnterpriseAdmin(ScopedModelAdmin):
-    list_display = ("name", "uscc", "division", "industry", "scale", "status")
-    list_filter = ("status", "scale")
+    list_display = ("name", "uscc", "uscc_legacy", "division", "industry", "scale", "status")
+    list_filter = ("status", "scale", "uscc_legacy")
     search_fields = ("name", "=uscc")
     list_select_related = ("division", "industry")
     raw_id_fields = ("division", "industry")
+    # who approved a legacy code and when: set from the acting user on save
+    readonly_fields = ("uscc_legacy_approved_by", "uscc_legacy_approved_at")
 
 
 class EnterpriseChildAdmin(ScopedModelAdmin):

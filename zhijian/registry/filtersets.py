@@ -77,9 +77,11 @@ class EnterpriseFilterSet(SearchFilterSet):
                                          label=_("Division (and below)"))
     industry = django_filters.CharFilter(field_name="industry__pk", lookup_expr="startswith")
 
+    uscc_legacy = django_filters.BooleanFilter(label=_("legacy code"))
+
     class Meta:
         model = models.Enterprise
-        fields = ["status", "scale", "division", "industry"]
+        fields = ["status", "scale", "division", "industry", "uscc_legacy"]
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -73,12 +73,18 @@ class EnterpriseForm(ScopedModelForm):
 
     class Meta:
         model = models.Enterprise
-        fields = ["uscc", "name", "division", "industry", "address", "legal_representative",
-                  "established_on", "registered_capital", "scale", "status", "phone"]
-        widgets = {"established_on": DATE}
+        fields = ["uscc", "uscc_legacy", "uscc_legacy_reason", "name", "division", "industry",
+                  "address", "legal_representative", "established_on", "registered_capital",
+                  "scale", "status", "phone"]
+        widgets = {"established_on": DATE, "uscc_legacy_reason": forms.Textarea(attrs={"rows": 2})}
 
     def clean_uscc(self):
-        return models.normalize_uscc(self.cleaned_data["uscc"]).upper()
+        return models.normalize_uscc(self.cleaned_data["uscc"])
+
+    def save(self, commit=True):
+        # The approver of a legacy code is the user who saves it (Enterprise.save stamps it).
+        self.instance.legacy_approver = self.user if getattr(self.user, "is_authenticated", False) else None
+        return super().save(commit)
 
 
 class ProductForm(ScopedModelForm):

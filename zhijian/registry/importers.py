@@ -8,6 +8,7 @@ See ``docs/import.md`` for the user guide.
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhijian.core.importing import (
@@ -57,7 +58,8 @@ class EnterpriseImporter(Importer):
     natural_key = ("uscc",)
     scope_division = "division"
     columns = [
-        Uscc("uscc", "统一社会信用代码", required=True, aliases=("信用代码", "社会信用代码", "USCC")),
+        Uscc("uscc", "统一社会信用代码", required=True, aliases=("信用代码", "社会信用代码", "USCC"),
+             legacy_decided_by_importer=True),
         Text("name", "企业名称", required=True, aliases=("名称", "企业（机构）名称")),
         DivisionLookup("division", "行政区划代码", required=True,
                        aliases=("区划代码", "所属区划", "division_code")),
@@ -71,8 +73,73 @@ class EnterpriseImporter(Importer):
         Choice("scale", "规模", choices=SCALE, aliases=("企业规模",)),
         Choice("status", "状态", choices=ENTERPRISE_STATUS, aliases=("登记状态", "经营状态")),
         Text("phone", "联系电话", aliases=("电话",)),
+        # a code failing GB 32100 that was really issued: flag and reason (see check_rows)
+        Boolean("uscc_legacy", "历史代码", aliases=("是否历史代码", "历史统一社会信用代码", "legacy")),
+        Text("uscc_legacy_reason", "历史代码说明",
+             aliases=("历史代码原因", "历史代码理由", "legacy_reason")),
     ]
     select_related = ()
+
+    # ------------------------------------------------------------------ legacy codes
+    def check_rows(self, data, v):
+        """A code failing GB 32100 goes in only as a legacy code: flag and reason given (or,
+        without the flag column, an enterprise already registered with it as one)."""
+        reasons = v.extras.get("uscc", {}).get("gb32100") or [None] * v.n
+        flags = data["uscc_legacy"].to_pylist() if "uscc_legacy" in data else None
+        texts = data["uscc_legacy_reason"].to_pylist() if "uscc_legacy_reason" in data else None
+        registered = set()
+        if flags is None:
+            registered = Uscc.registered_legacy(
+                data["uscc"][i].as_py() for i in range(v.n) if reasons[i] and not v.bad[i])
+        raw = self._raw["uscc"]
+        self._legacy = np.zeros(v.n, dtype=bool)
+        for i in range(v.n):
+            if v.bad[i]:
+                continue
+            flag = bool(flags[i]) if flags is not None else False
+            text = (texts[i] or "").strip() if texts is not None else ""
+            if reasons[i] is None:
+                if flag:
+                    v.reject_row(i, "uscc_legacy", self._raw["uscc_legacy"][i].as_py(),
+                                 _("the code meets GB 32100: the legacy flag (历史代码) is only for "
+                                   "codes that fail it"), "legacy_flag")
+                elif text:
+                    v.reject_row(i, "uscc_legacy_reason", text,
+                                 _("a legacy-code reason without the legacy flag (历史代码 = 是)"),
+                                 "legacy_flag")
+            elif flag and text:
+                self._legacy[i] = True
+            elif flag:
+                v.reject_row(i, "uscc_legacy_reason", "",
+                             _("a legacy code needs the reason it is recorded (历史代码说明)"), "required")
+            elif data["uscc"][i].as_py() in registered:
+                pass  # the enterprise keeps its legacy code (upsert of an existing row)
+            else:
+                v.reject_row(i, "uscc", raw[i].as_py(),
+                             _("%(reason)s To record a code that was really issued, set 历史代码 "
+                               "(uscc_legacy) to 是 and give 历史代码说明 (uscc_legacy_reason).")
+                             % {"reason": reasons[i]}, "invalid_uscc")
+
+    def derived_values(self, data, rows):
+        from zhijian.core.importing import _constant_for_db
+
+        legacy = self._legacy[rows]
+        approver = self.user.pk if self.user is not None and self.user.pk is not None else None
+        stamp = _constant_for_db(m.Enterprise._meta.get_field("uscc_legacy_approved_at"),
+                                 timezone.now())
+        return {
+            "uscc_legacy_approved_by": pa.array([approver if x else None for x in legacy], pa.int64()),
+            "uscc_legacy_approved_at": pa.array([stamp if x else None for x in legacy], pa.string()),
+        }
+
+    def before_update(self, obj, changed):
+        obj.legacy_approver = self.user
+        changed.extend(f for f in obj.stamp_legacy_approval(self.user) if f not in changed)
+
+    def audit_details(self, data, v):
+        """The legacy codes the import approves (inserted rows bypass the per-row audit)."""
+        codes = [data["uscc"][int(i)].as_py() for i in np.flatnonzero(self._legacy)]
+        return {"legacy_uscc": codes} if codes else {}
 
 
 class ProductImporter(Importer):

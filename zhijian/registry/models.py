@@ -5,30 +5,25 @@ regulated world (enterprises, products, declarations, certifications, labs,
 inspectors, awards, brands). Every model inherits ``ScopedModel``, so scope and
 the audit chain come from one place.
 """
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from stdnum.cn import uscc as stdnum_uscc
-from stdnum.exceptions import ValidationError as StdnumError
 
 from zhijian.core.models import ScopedModel, TimestampedModel
 
+from . import uscc as gb32100
+
 
 def validate_uscc(value: str) -> None:
-    """统一社会信用代码 (GB 32100-2015), checked with python-stdnum."""
-    try:
-        stdnum_uscc.validate(value)
-    except StdnumError as exc:
-        raise ValidationError(
-            _("%(value)s is not a valid unified social credit code (USCC): %(reason)s"),
-            code="invalid_uscc",
-            params={"value": value, "reason": str(exc)},
-        ) from exc
+    """统一社会信用代码 meeting GB 32100-2015 (``registry.uscc``); each wrong part is named."""
+    gb32100.validate(value)
 
 
 def normalize_uscc(value: str) -> str:
-    return stdnum_uscc.compact(value or "")
+    return gb32100.compact(value)
 
 
 # --------------------------------------------------------------------------- reference
@@ -191,8 +186,17 @@ class Enterprise(ScopedModel, TimestampedModel):
         SMALL = "small", _("small")
         MICRO = "micro", _("micro")
 
-    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True,
-                            validators=[validate_uscc])
+    # Checked in clean(): GB 32100, or 18 characters of its charset for a legacy code.
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    uscc_legacy = models.BooleanField(_("legacy code"), default=False, help_text=_(
+        "The code fails GB 32100 but was issued and is in use (early pilot regions issued some "
+        "before the rules settled). Only for such codes; needs the reason."))
+    uscc_legacy_reason = models.TextField(_("legacy code reason"), blank=True, help_text=_(
+        "Why the code is recorded although it fails GB 32100, e.g. where it is published."))
+    uscc_legacy_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("legacy code approved by"))
+    uscc_legacy_approved_at = models.DateTimeField(_("legacy code approved at"), null=True, blank=True)
     name = models.CharField(_("name"), max_length=200)
     division = models.ForeignKey(Division, models.PROTECT, related_name="enterprises",
                                  verbose_name=_("division"))
@@ -228,6 +232,74 @@ class Enterprise(ScopedModel, TimestampedModel):
     def clean(self):
         if self.uscc:
             self.uscc = normalize_uscc(self.uscc)
+        self.uscc_legacy_reason = (self.uscc_legacy_reason or "").strip()
+        if not self.uscc:
+            return
+        errors = uscc_errors(self.uscc, self.uscc_legacy, self.uscc_legacy_reason)
+        if errors:
+            raise ValidationError(errors)
+
+    LEGACY_APPROVAL_FIELDS = ("uscc_legacy_reason", "uscc_legacy_approved_by", "uscc_legacy_approved_at")
+
+    def save(self, *args, **kwargs):
+        stamped = self.stamp_legacy_approval()
+        if stamped and kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], *stamped}
+        super().save(*args, **kwargs)
+
+    def stamp_legacy_approval(self, user=None) -> set[str]:
+        """Record who approved a legacy code and when: ``user``, else ``legacy_approver`` (set
+        by an importer), else the change context's user, whenever the flag is set anew or the
+        code or reason changes. Clearing the flag clears the reason and the approval. Runs on
+        every save, so the audit entry of the save holds the approval. Returns the names of
+        the fields it set."""
+        from zhijian.core.context import current
+
+        if not self.uscc_legacy:
+            if not (self.uscc_legacy_reason or self.uscc_legacy_approved_by_id
+                    or self.uscc_legacy_approved_at):
+                return set()
+            self.uscc_legacy_reason = ""
+            self.uscc_legacy_approved_by = None
+            self.uscc_legacy_approved_at = None
+            return set(self.LEGACY_APPROVAL_FIELDS)
+        prev = None
+        if self.pk is not None and not self._state.adding:
+            prev = type(self)._base_manager.filter(pk=self.pk).values(
+                "uscc", "uscc_legacy", "uscc_legacy_reason").first()
+        renewed = (prev is None or not prev["uscc_legacy"] or prev["uscc"] != self.uscc
+                   or prev["uscc_legacy_reason"] != self.uscc_legacy_reason)
+        if not renewed and self.uscc_legacy_approved_at is not None:
+            return set()
+        approver = user or getattr(self, "legacy_approver", None) or current().get_user()
+        if approver is not None:
+            self.uscc_legacy_approved_by = approver
+        self.uscc_legacy_approved_at = timezone.now()
+        return {"uscc_legacy_approved_by", "uscc_legacy_approved_at"}
+
+
+def uscc_errors(code: str, legacy: bool, reason: str) -> dict[str, list]:
+    """Field errors of an enterprise's code, legacy flag and reason (empty: acceptable).
+
+    A code meeting GB 32100 must not carry the legacy flag; one failing it is accepted
+    only with the flag and a reason, and even then must be 18 characters of the charset.
+    Shared by ``Enterprise.clean()`` and the enterprise importer.
+    """
+    info = gb32100.parse(code)
+    if info.valid:
+        if legacy:
+            return {"uscc_legacy": [_("The code meets GB 32100: the legacy flag is only for codes "
+                                      "that fail it.")]}
+        return {}
+    if not info.well_formed or not legacy:
+        messages = list(info.messages)
+        if info.well_formed:
+            messages.append(_("If this code was really issued, record it as a legacy code: set the "
+                              "legacy flag and give the reason."))
+        return {"uscc": messages}
+    if not reason:
+        return {"uscc_legacy_reason": [_("A legacy code needs the reason it is recorded.")]}
+    return {}
 
 
 class Product(ScopedModel, TimestampedModel):

@@ -129,9 +129,26 @@ class EnterpriseFlagsMixin:
         super().__init__(data, *args, **kwargs)
 
 
+class UsccColumn(tables.Column):
+    """The code; a legacy code (fails GB 32100, recorded with a reason) gets a badge whose
+    title is the reason."""
+
+    def render(self, value, record):
+        from django.utils.html import format_html
+
+        if not getattr(record, "uscc_legacy", False):
+            return value
+        return format_html('{} <span class="badge flag legacy-uscc" data-flag="uscc_legacy" '
+                           'title="{}">{}</span>', value, record.uscc_legacy_reason, _("legacy code"))
+
+    def value(self, value, record):
+        return value
+
+
 class EnterpriseTable(EnterpriseFlagsMixin, BaseTable):
     flags_enterprise_path = "pk"
     name = FlaggedEnterpriseColumn()  # with e.g. "serious-violation list" (hooks)
+    uscc = UsccColumn()
     division = tables.Column(linkify=True)
     industry = tables.Column(linkify=True)
 

@@ -209,7 +209,7 @@ class EnterpriseListView(RegistryListView):
     queryset = models.Enterprise.objects.select_related("division", "industry")
     filterset_class = EnterprisePageFilterSet
     table_class = tables.EnterpriseTable
-    filter_fields = ("division", "industry", "status", "scale")
+    filter_fields = ("division", "industry", "status", "scale", "uscc_legacy")
     filter_labels = {**RegistryListView.filter_labels, "industry": _("Industry (code prefix)")}
 
 
@@ -223,9 +223,18 @@ def can_see_contact(user, enterprise) -> bool:
 
 class EnterpriseDetailView(generic.ObjectDetailView):
     model = models.Enterprise
-    queryset = models.Enterprise.objects.select_related("division", "industry")
+    queryset = models.Enterprise.objects.select_related("division", "industry", "uscc_legacy_approved_by")
     detail_fields = ("uscc", "name", "division", "industry", "address", "legal_representative",
                      "established_on", "registered_capital", "scale", "status")
+    legacy_fields = ("uscc_legacy", "uscc_legacy_reason", "uscc_legacy_approved_by",
+                     "uscc_legacy_approved_at")
+
+    def attributes(self, obj, names=None):
+        """The legacy-code flag, reason, approver and time right after the code, when set."""
+        rows = super().attributes(obj, names)
+        if names is None and obj.uscc_legacy:
+            rows[1:1] = super().attributes(obj, self.legacy_fields)
+        return rows
 
     related = (
         # (context key, model, select_related, URL name base)

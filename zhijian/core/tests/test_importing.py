@@ -22,6 +22,7 @@ from zhijian.core.importing import (
     map_headers,
     read_table,
 )
+from zhijian.registry import uscc as gb32100
 from zhijian.registry.identifiers import make_uscc
 
 @pytest.fixture(autouse=True)
@@ -174,6 +175,7 @@ def clean(column, values):
     return out, v
 
 
+@pytest.mark.django_db  # a well-formed failing code is looked up among registered legacy codes
 def test_uscc_column_reports_the_check_character():
     good = make_uscc("320505", 42)
     wrong = good[:17] + ("0" if good[17] != "0" else "1")
@@ -189,16 +191,39 @@ def test_uscc_column_reports_the_check_character():
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXYIOZSV-a "
 
 
+_PAIRS = [(a, c) for a, (_n, cats) in gb32100.AUTHORITIES.items() for c in cats]
+_valid_codes = st.builds(
+    lambda d, pair, body: make_uscc(d, authority=pair[0], kind=pair[1], body=body),
+    st.sampled_from(["320505", "110101", "440300", "100000", "820000"]), st.sampled_from(_PAIRS),
+    st.text(alphabet=gb32100.CHARSET, min_size=8, max_size=8))
+
+
+def _damaged(code, pos, char):
+    return code[:pos] + char + code[pos + 1:]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(
     st.text(alphabet=USCC_CHARS, min_size=16, max_size=20),
     st.builds(lambda d, n: make_uscc(d, n), st.sampled_from(["320505", "110101", "440300"]),
               st.integers(0, 10**8 - 1)),
+    _valid_codes,
+    st.builds(_damaged, _valid_codes, st.integers(0, 17), st.sampled_from(USCC_CHARS)),
 ), min_size=1, max_size=30))
-def test_vectorised_uscc_check_equals_stdnum(codes):
+def test_vectorised_uscc_check_equals_the_validator(codes):
     compacted = Uscc.compact(pa.array(codes, pa.string()))
     mask = Uscc.valid_mask(compacted)
-    assert mask.tolist() == [stdnum_uscc.is_valid(c) for c in codes]
+    assert mask.tolist() == [gb32100.is_valid(c) for c in codes]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.builds(lambda d, n: make_uscc(d, n), st.sampled_from(["320505", "110101", "440300"]),
+                 st.integers(0, 10**8 - 1)))
+def test_digit_only_codes_agree_with_stdnum(code):
+    """python-stdnum as an independent check of the final check character (it knows only
+    codes whose characters 1-8 are digits)."""
+    assert stdnum_uscc.is_valid(code)
+    assert gb32100.check_character(code[:17]) == stdnum_uscc.calc_check_digit(code[:17])
 
 
 def test_dates_in_the_accepted_forms():

@@ -103,9 +103,9 @@ def test_every_lookup_is_logged_with_who_asked(world):
     before = AuditEntry.objects.count()
     r1 = client.get(lookup_url(world["ent"].uscc), {"purpose": "招标资格审查"},
                     REMOTE_ADDR="10.1.2.3")
-    missing = "91320505MA1XXXXXX0"
-    from stdnum.cn import uscc as stdnum_uscc
-    missing = missing[:17] + stdnum_uscc.calc_check_digit(missing[:17])
+    from zhijian.registry.identifiers import make_uscc
+
+    missing = make_uscc("320505", body="MA1XXXXX")  # valid, not registered
     r2 = client.get(reverse("credit-api:agency-lookup-query"), {"uscc": missing})
     assert (r1.status_code, r2.status_code) == (200, 404)
     assert json.loads(r2.content) | {} and json.loads(r2.content)["found"] is False

@@ -103,15 +103,37 @@ class StandardSerializer(ScopedModelSerializer):
 class EnterpriseSerializer(ScopedModelSerializer):
     division_detail = BriefDivisionSerializer(source="division", read_only=True)
     industry_detail = BriefIndustrySerializer(source="industry", read_only=True)
+    uscc_legacy_approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True,
+        help_text=_("Who approved the legacy code: the user who set the flag, reason or code."))
 
     class Meta:
         model = models.Enterprise
-        fields = ["id", "uscc", "name", "division", "division_detail", "industry",
+        fields = ["id", "uscc", "uscc_legacy", "uscc_legacy_reason", "uscc_legacy_approved_by",
+                  "uscc_legacy_approved_at", "name", "division", "division_detail", "industry",
                   "industry_detail", "address", "legal_representative", "established_on",
                   "registered_capital", "scale", "status", "phone", "created", "last_updated"]
-        private_fields = ("phone",)
+        read_only_fields = ["uscc_legacy_approved_at"]
+        private_fields = ("phone", "uscc_legacy_approved_by", "uscc_legacy_approved_at")
         extra_kwargs = {"phone": {"help_text": _("Shown only to staff of the region and the "
                                                  "enterprise itself.")}}
+
+    def save(self, **kwargs):
+        # The approver of a legacy code is the requesting user (Enterprise.save stamps it).
+        user = getattr(self.context.get("request"), "user", None)
+        kwargs.setdefault("legacy_approver", user if getattr(user, "is_authenticated", False) else None)
+        return super().save(**kwargs)
+
+    def create(self, validated_data):
+        approver = validated_data.pop("legacy_approver", None)
+        instance = models.Enterprise(**validated_data)
+        instance.legacy_approver = approver
+        instance.save()
+        return instance
+
+    def update(self, instance, validated_data):
+        instance.legacy_approver = validated_data.pop("legacy_approver", None)
+        return super().update(instance, validated_data)
 
 
 class _EnterpriseOwnedSerializer(ScopedModelSerializer):

@@ -15,6 +15,7 @@ from zhijian.accounts.audit import verify_chain
 from zhijian.accounts.models import AuditEntry
 from zhijian.registry import generator as G
 from zhijian.registry import generator_data as D
+from zhijian.registry import uscc as gb32100
 from zhijian.registry.identifiers import org_code_check
 from zhijian.registry.models import (Award, Brand, Certification, Division, Enterprise, Industry,
                                      Inspector, Lab, Product, ProductCategory, Standard,
@@ -54,8 +55,9 @@ def test_first_rows_do_not_depend_on_the_total():
 def test_usccs_are_valid_unique_and_registered_in_their_division(sample):
     codes = sample.column("uscc").to_pylist()
     assert len(set(codes)) == len(codes)
-    bad = [c for c in codes if not stdnum_uscc.is_valid(c)]
+    bad = [c for c in codes if not gb32100.is_valid(c)]
     assert bad == []
+    assert all(stdnum_uscc.is_valid(c) for c in codes[:5000])  # an independent cross-check
     assert all(c[2:8] == d for c, d in zip(codes, sample.column("division").to_pylist()))
     assert all(c[:2] == "91" and c[16] == org_code_check(c[8:16]) for c in codes[:5000])
 
@@ -67,6 +69,7 @@ def test_vectorised_check_characters_match_stdnum():
     ours = G.uscc_check_chars(first17)
     for row, check in zip(first17, ours):
         assert chr(check) == stdnum_uscc.calc_check_digit(bytes(row).decode())
+        assert chr(check) == gb32100.check_character(bytes(row).decode())
 
 
 @pytest.mark.django_db
@@ -168,7 +171,7 @@ def test_province_parquet_is_byte_identical_per_seed_with_the_right_schema(tmp_p
     labs = _read(tmp_path / "a" / "labs.parquet").to_pylist()
     assert [lab["level"] for lab in labs].count("provincial") == 1
     assert [lab["level"] for lab in labs].count("city") == 13
-    assert all(stdnum_uscc.is_valid(lab["uscc"]) for lab in labs)
+    assert all(gb32100.is_valid(lab["uscc"]) for lab in labs)
     assert len({lab["accreditation_number"] for lab in labs}) == len(labs)
 
 
