@@ -21,9 +21,11 @@ SERIOUS = EnterpriseListing.Kind.SERIOUS_VIOLATION
 
 def refuse_blacklisted_awards(items: list[tuple[int, int]]) -> dict[int, str]:
     """Refuse (enterprise id, year) pairs whose enterprise was listed in that year (one query)."""
-    if not items:
+    # a year outside the calendar is the year field's error to report, not this check's
+    items = [(e, y) if isinstance(y, int) and 1 <= y <= 9999 else (e, None) for e, y in items]
+    if not any(y for _e, y in items):
         return {}
-    years = {y for _e, y in items}
+    years = {y for _e, y in items if y}
     ids = {e for e, _y in items}
     rows = (EnterpriseListing.objects.filter(kind=SERIOUS, enterprise_id__in=ids,
                                              start__lte=dt.date(max(years), 12, 31))
@@ -34,6 +36,8 @@ def refuse_blacklisted_awards(items: list[tuple[int, int]]) -> dict[int, str]:
         by_enterprise.setdefault(listing.enterprise_id, []).append(listing)
     refused = {}
     for index, (enterprise_id, year) in enumerate(items):
+        if year is None:
+            continue
         first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
         for listing in by_enterprise.get(enterprise_id, ()):
             if listing.start <= last and (listing.end is None or listing.end > first):

@@ -7,6 +7,7 @@ the audit chain come from one place.
 """
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -15,6 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from zhijian.core.models import ScopedModel, TimestampedModel
 
 from . import uscc as gb32100
+
+# years of awards and brands: plausible calendar years (anything else is a typing error)
+YEAR_VALIDATORS = [MinValueValidator(1900), MaxValueValidator(2100)]
 
 
 def validate_uscc(value: str) -> None:
@@ -512,7 +516,7 @@ class Award(ScopedModel, TimestampedModel):
                                    verbose_name=_("enterprise"))
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200, blank=True)
-    year = models.PositiveSmallIntegerField(_("year"))
+    year = models.PositiveSmallIntegerField(_("year"), validators=YEAR_VALIDATORS)
     awarded_by = models.CharField(_("awarded by"), max_length=128, blank=True)
 
     scope_division = "enterprise__division"
@@ -556,7 +560,7 @@ class Brand(ScopedModel, TimestampedModel):
                                    verbose_name=_("enterprise"))
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     name = models.CharField(_("brand name"), max_length=128)
-    year = models.PositiveSmallIntegerField(_("year recognised"))
+    year = models.PositiveSmallIntegerField(_("year recognised"), validators=YEAR_VALIDATORS)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
 
     scope_division = "enterprise__division"

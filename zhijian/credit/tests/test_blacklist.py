@@ -203,6 +203,17 @@ def test_award_api_refuses_a_listed_enterprise(award_world):
     assert not Award.objects.exists()
 
 
+@pytest.mark.parametrize("year", [9223471, 0, 1899, 2101])
+def test_an_impossible_award_year_is_a_field_error_not_a_crash(award_world, year):
+    """Found by the API fuzzer: a year beyond the calendar made the eligibility check fail with 500."""
+    c = APIClient()
+    c.force_authenticate(award_world["officer"])
+    response = c.post("/api/registry/awards/", {"enterprise": award_world["bad"].pk, "kind": "provincial_quality",
+                                                 "year": year}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and "year" in response.json(), response.content
+    assert not Award.objects.exists()
+
+
 def test_award_import_refuses_listed_rows_and_writes_nothing(award_world, tmp_path):
     bad, good = award_world["bad"], award_world["good"]
     path = tmp_path / "awards.csv"
