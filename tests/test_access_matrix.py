@@ -49,7 +49,7 @@ from zhijian.registry import models as m
 from zhijian.registry.identifiers import make_uscc
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-PAGE_NAMESPACES = ("registry", "portal", "spotcheck", "credit", "complaints")
+PAGE_NAMESPACES = ("registry", "portal", "spotcheck", "credit", "complaints", "risk")
 # Add pages whose form data this harness cannot yet generate, so their "foreign create is
 # refused" cases are not proven by a positive control (their own view tests cover them).
 PAYLOAD_GAPS = {
@@ -398,6 +398,48 @@ def build_complaints_world(w: World) -> None:
         w.add(case, division, public=False, where=f"complaint {key}")
 
 
+def build_risk_world(w: World, cats) -> None:
+    """Incidents of the world's enterprises, risk alerts (published in 苏州 and 南京, drafts
+    elsewhere), sentinel hospitals and their injury cases, and the incident levels (data)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from zhijian.accounts.services import create_user
+    from zhijian.risk import models as rk
+
+    for level in rk.IncidentLevel.objects.all():
+        w.add(level, None, where=f"incident level {level.code}")
+    owner = create_user("amx-risk-owner", "pw-amx-risk-owner", "province_admin",
+                        division=m.Division.objects.get(pk=PROVINCE))
+    general = rk.IncidentLevel.objects.get(code="general")
+    now = timezone.now()
+    for key in ("gusu", "kunshan", "xuanwu", "beijing"):
+        division = LOCATIONS[key][0]
+        e = w.enterprises[key]
+        incident = rk.Incident.objects.create(
+            number=f"SGAMX{key}", enterprise=e, category=cats[0], product_name=f"矩阵{key}事故产品",
+            occurred_at=now - dt.timedelta(days=2), division_id=division, place=f"矩阵{key}路1号",
+            description="矩阵测试：产品起火", channel="officer", reported_at=now - dt.timedelta(days=2),
+            level=general, last_report_at=now - dt.timedelta(days=2))
+        w.add(incident, division, enterprise=e.pk, public=False, where=f"incident {key}")
+        published = key in ("gusu", "xuanwu")
+        alert = rk.Alert.objects.create(
+            number=f"FXAMX{key}", title=f"矩阵{key}风险警示", division_id=division, category=cats[0],
+            level="H", source="manual", owner=owner, status="published" if published else "draft",
+            published_at=now if published else None)
+        w.add(alert, division, public=published, where=f"alert {key}{', published' if published else ''}")
+        hospital = rk.SentinelHospital.objects.create(code=f"AMX-H-{key}", name=f"矩阵{key}哨点医院",
+                                                      division_id=division, stratum="M", weight=Decimal("12.5"))
+        w.add(hospital, division, public=False, where=f"sentinel hospital {key}")
+        case = rk.InjuryCase.objects.create(
+            hospital=hospital, case_number=f"AMX-{key}-1", treated_on=dt.date(2026, 5, 1), age=7, sex="male",
+            diagnosis="烧伤", body_part="手", disposition="released", product=cats[0],
+            narrative="矩阵测试：儿童被电暖器烫伤", weight=hospital.weight)
+        w.add(case, division, public=False, where=f"injury case {key}")
+
+
 def build_world() -> World:
     from zhijian.accounts.models import APIToken
     from zhijian.accounts.services import create_user
@@ -452,6 +494,7 @@ def build_world() -> World:
 
     build_spotcheck_world(w, cats)
     build_complaints_world(w)
+    build_risk_world(w, cats)
 
     from django.contrib.auth import get_user_model
 

@@ -6,4 +6,5 @@ urlpatterns = [
     path("spotcheck/", include("zhijian.spotcheck.api.urls")),
     path("credit/", include("zhijian.credit.api.urls")),
     path("complaints/", include("zhijian.complaints.api.urls")),
+    path("risk/", include("zhijian.risk.api.urls")),
 ]

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "zhijian.credit",
     "zhijian.analytics",
     "zhijian.complaints",
+    "zhijian.risk",
     "zhijian.portal",
 ]
 

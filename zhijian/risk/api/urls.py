@@ -1,0 +1,12 @@
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+app_name = "risk-api"
+router = DefaultRouter()
+router.register("incident-levels", views.IncidentLevelViewSet, basename="incidentlevel")
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("alerts", views.AlertViewSet, basename="alert")
+router.register("sentinel-hospitals", views.SentinelHospitalViewSet, basename="sentinelhospital")
+router.register("injury-cases", views.InjuryCaseViewSet, basename="injurycase")
+urlpatterns = router.urls

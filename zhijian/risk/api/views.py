@@ -1,0 +1,155 @@
+"""Risk API: incidents and alerts (read, report, workflow actions), sentinel hospitals and
+injury cases (scoped CRUD), incident levels (data).
+
+Rows come from ``restrict`` like every page; workflow actions go through ``services``,
+whose ``ValidationError`` is 400 with field messages and ``PermissionDenied`` 403.
+"""
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from zhijian.core.api import ScopedModelViewSet
+from zhijian.spotcheck.api.views import ChangePermission, ScopedReadViewSet, run_service
+
+from .. import models, services
+from . import serializers as s
+
+PK = r"[0-9]{1,18}"
+
+
+class IncidentLevelViewSet(ScopedModelViewSet):
+    """Incident levels: thresholds and reporting time limits (data the province maintains)."""
+
+    queryset = models.IncidentLevel.objects.all()
+    serializer_class = s.IncidentLevelSerializer
+    lookup_value_regex = PK
+
+
+class IncidentViewSet(ScopedReadViewSet):
+    """Major quality incidents; reported by the enterprise (its own) or by an officer."""
+
+    queryset = models.Incident.objects.select_related("enterprise", "category", "division", "level") \
+        .prefetch_related("reports")
+    serializer_class = s.IncidentSerializer
+    ordering_fields = ["occurred_at", "reported_at", "status"]
+
+    def _incident(self):
+        return self.get_object()
+
+    @extend_schema(request=s.IncidentSerializer, responses=s.IncidentSerializer)
+    def create(self, request, format=None):
+        """The first report; the level follows from the figures (incident-level data)."""
+        body = s.IncidentSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        data = {k: v for k, v in body.validated_data.items()}
+        incident = run_service(lambda: services.report_incident(request.user, **data))
+        return Response(s.IncidentSerializer(incident, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReportSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def reports(self, request, pk=None, format=None):
+        """A follow-up, supplementary or final report (totals known now)."""
+        incident = self._incident()
+        body = s.ReportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run_service(lambda: services.add_report(incident, request.user, **body.validated_data))
+        incident.refresh_from_db()
+        return Response(s.IncidentSerializer(incident, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def confirm(self, request, pk=None, format=None):
+        incident = run_service(lambda: services.confirm_incident(self._incident(), request.user))
+        return Response(s.IncidentSerializer(incident, context={"request": request}).data)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def reject(self, request, pk=None, format=None):
+        body = s.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        incident = run_service(lambda: services.reject_incident(self._incident(), request.user,
+                                                                reason=body.validated_data["reason"]))
+        return Response(s.IncidentSerializer(incident, context={"request": request}).data)
+
+    @extend_schema(request=None, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def close(self, request, pk=None, format=None):
+        incident = run_service(lambda: services.close_incident(self._incident(), request.user))
+        return Response(s.IncidentSerializer(incident, context={"request": request}).data)
+
+
+class AlertViewSet(ScopedReadViewSet):
+    """Risk alerts: opened, validated by a second officer, published, closed or withdrawn."""
+
+    queryset = models.Alert.objects.select_related("division", "category").prefetch_related("reactions")
+    serializer_class = s.AlertSerializer
+    ordering_fields = ["created", "level", "status"]
+
+    def get_queryset(self):
+        if self.action == "react":  # a published alert reaches every bureau (the service checks)
+            return models.Alert.objects.all()
+        return super().get_queryset()
+
+    def _out(self, alert, code=status.HTTP_200_OK):
+        return Response(s.AlertSerializer(alert, context={"request": self.request}).data, status=code)
+
+    @extend_schema(request=s.AlertSerializer, responses=s.AlertSerializer)
+    def create(self, request, format=None):
+        body = s.AlertSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        alert = run_service(lambda: services.open_alert(
+            request.user, title=d["title"], division=d["division"], category=d["category"], level=d["level"],
+            product=d.get("product", ""), hazard=d.get("hazard", ""), description=d.get("description", "")))
+        return self._out(alert, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.AlertMoveSerializer, responses=s.AlertSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def move(self, request, pk=None, format=None):
+        """validate (a second officer), publish, close, or withdraw (with a reason)."""
+        body = s.AlertMoveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        return self._out(run_service(lambda: services.move_alert(self.get_object(), request.user, d["move"],
+                                                                 reason=d["reason"])))
+
+    @extend_schema(request=s.AlertStepSerializer, responses=s.AlertSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def step(self, request, pk=None, format=None):
+        """Tick an emergency-plan step as done."""
+        body = s.AlertStepSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._out(run_service(lambda: services.mark_step(self.get_object(), request.user,
+                                                                body.validated_data["index"])))
+
+    @extend_schema(request=s.AlertReactSerializer, responses=s.AlertSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def react(self, request, pk=None, format=None):
+        """Another bureau's reaction to a published alert."""
+        body = s.AlertReactSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        alert = self.get_object()
+        run_service(lambda: services.react(alert, request.user, **body.validated_data))
+        alert.refresh_from_db()
+        return self._out(alert, status.HTTP_201_CREATED)
+
+
+class SentinelHospitalViewSet(ScopedModelViewSet):
+    """The hospitals of the injury-surveillance sample, with stratum and case weight."""
+
+    queryset = models.SentinelHospital.objects.select_related("division")
+    serializer_class = s.SentinelHospitalSerializer
+    ordering_fields = ["code", "name", "stratum"]
+    lookup_value_regex = PK
+
+
+class InjuryCaseViewSet(ScopedModelViewSet):
+    """Injury cases of the sentinel hospitals (personal data: staff of the region only)."""
+
+    queryset = models.InjuryCase.objects.select_related("hospital")
+    serializer_class = s.InjuryCaseSerializer
+    ordering_fields = ["treated_on", "case_number"]
+    lookup_value_regex = PK

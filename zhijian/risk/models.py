@@ -1,0 +1,403 @@
+"""Quality-safety risk monitoring (seed 二(二)2; DESIGN §3, §6.4, §6.5).
+
+* ``Incident`` — a mandatory report of a major quality incident (企业重大质量事故强制
+  报告) with its follow-up reports (``IncidentReport``) and typed history
+  (``IncidentEvent``); its level and reporting time limits come from ``IncidentLevel``
+  (data, ``data/incident_levels.csv``).
+* ``SentinelHospital`` and ``InjuryCase`` — product-injury surveillance (产品伤害监测):
+  a stratified sample of hospitals and their case records (DESIGN §6.5 fields).
+* ``Alert`` — a risk case with an owner, a level, an emergency-plan step list (应急预案),
+  a lifecycle draft → validated → published → closed / withdrawn, reactions of other
+  bureaus (``AlertReaction``) and its history (``AlertEvent``).
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from zhijian.core.models import ScopedModel, TimestampedModel
+
+# --------------------------------------------------------------------------- history events
+
+
+class HistoryEvent(models.Model):
+    """A typed event in a case's history (Saleor's order events are the model); subclasses add
+    the case foreign key and the ``Type`` choices."""
+
+    date = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                             related_name="+")
+    parameters = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["date", "id"]
+
+
+# --------------------------------------------------------------------------- incidents
+
+
+class IncidentLevel(ScopedModel):
+    """A level of major quality incident: thresholds and reporting time limits (data)."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("Higher is more serious."))
+    name = models.CharField(_("name"), max_length=64)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=64, blank=True)
+    min_deaths = models.PositiveIntegerField(_("deaths from"), default=0)
+    min_serious_injuries = models.PositiveIntegerField(_("serious injuries from"), default=0)
+    min_loss = models.DecimalField(_("direct loss from (10,000 yuan)"), max_digits=14, decimal_places=2,
+                                   default=0)
+    report_hours = models.PositiveSmallIntegerField(
+        _("report within (hours)"), help_text=_("From the incident to the enterprise's first report."))
+    escalate_hours = models.PositiveSmallIntegerField(
+        _("escalate within (hours)"), help_text=_("Each bureau passes the report one level up within this time."))
+    escalate_to = models.CharField(_("reported up to"), max_length=16,
+                                   choices=[("city", _("city")), ("province", _("province")),
+                                            ("national", _("national"))])
+    follow_up_days = models.PositiveSmallIntegerField(
+        _("follow-up report every (days)"), help_text=_("While the incident is open."))
+    supplement_days = models.PositiveSmallIntegerField(
+        _("casualties supplemented within (days)"))
+    basis = models.CharField(_("basis"), max_length=255)
+
+    scope_division = None
+
+    class Meta:
+        ordering = ["rank", "code"]
+        verbose_name = _("incident level")
+        verbose_name_plural = _("incident levels")
+
+    def __str__(self):
+        from django.utils.translation import get_language
+
+        return self.name_zh if self.name_zh and (get_language() or "").startswith("zh") else self.name
+
+    @classmethod
+    def public_q(cls):
+        return Q()
+
+
+class Incident(ScopedModel, TimestampedModel):
+    """A major quality incident reported by the enterprise, or by an officer on its behalf."""
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", _("reported")
+        CONFIRMED = "confirmed", _("confirmed, under investigation")
+        CLOSED = "closed", _("closed")
+        REJECTED = "rejected", _("not a quality incident")
+
+    class Channel(models.TextChoices):
+        ENTERPRISE = "enterprise", _("enterprise's own report")
+        OFFICER = "officer", _("entered by an officer")
+
+    number = models.CharField(_("incident number"), max_length=24, unique=True, editable=False)
+    enterprise = models.ForeignKey("registry.Enterprise", models.PROTECT, related_name="incidents",
+                                   verbose_name=_("enterprise"))
+    category = models.ForeignKey("registry.ProductCategory", models.PROTECT, related_name="incidents",
+                                 verbose_name=_("product category"))
+    product_name = models.CharField(_("product"), max_length=200)
+    batch = models.CharField(_("batch"), max_length=64, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    division = models.ForeignKey("registry.Division", models.PROTECT, related_name="incidents",
+                                 verbose_name=_("division where it occurred"))
+    place = models.CharField(_("place"), max_length=255)
+    deaths = models.PositiveIntegerField(_("deaths"), default=0)
+    serious_injuries = models.PositiveIntegerField(_("serious injuries"), default=0)
+    minor_injuries = models.PositiveIntegerField(_("minor injuries"), default=0)
+    property_loss = models.DecimalField(_("direct loss (10,000 yuan)"), max_digits=14, decimal_places=2,
+                                        default=0, validators=[MinValueValidator(0)])
+    description = models.TextField(_("what happened"))
+    cause = models.TextField(_("cause (as known)"), blank=True)
+    measures = models.TextField(_("measures taken"), blank=True)
+    channel = models.CharField(_("reported by"), max_length=16, choices=Channel.choices)
+    reported_at = models.DateTimeField(_("first reported at"))
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("reporter"))
+    level = models.ForeignKey(IncidentLevel, models.PROTECT, related_name="incidents",
+                              verbose_name=_("level"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REPORTED,
+                              db_index=True)
+    last_report_at = models.DateTimeField(_("last report at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    scope_division = "division"
+    scope_enterprise = "enterprise_id"
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("major quality incident")
+        verbose_name_plural = _("major quality incidents")
+        constraints = [models.CheckConstraint(condition=Q(reported_at__gte=models.F("occurred_at")),
+                                              name="incident_reported_after_it_occurred")]
+
+    def __str__(self):
+        return f"{self.number} {self.product_name}"
+
+    def get_absolute_url(self):
+        return reverse("risk:incident_detail", args=[self.pk])
+
+    @property
+    def casualties(self) -> int:
+        return self.deaths + self.serious_injuries + self.minor_injuries
+
+
+class IncidentReport(models.Model):
+    """A report on an incident: the first one, follow-ups (续报), supplements (补报), the final one."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", _("first report")
+        FOLLOW_UP = "follow_up", _("follow-up report")
+        SUPPLEMENT = "supplement", _("supplementary report of casualties")
+        FINAL = "final", _("final report")
+
+    incident = models.ForeignKey(Incident, models.CASCADE, related_name="reports")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    reported_at = models.DateTimeField(_("reported at"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                             related_name="+", verbose_name=_("reporter"))
+    text = models.TextField(_("report"))
+    deaths = models.PositiveIntegerField(_("deaths"), default=0)
+    serious_injuries = models.PositiveIntegerField(_("serious injuries"), default=0)
+    minor_injuries = models.PositiveIntegerField(_("minor injuries"), default=0)
+    property_loss = models.DecimalField(_("direct loss (10,000 yuan)"), max_digits=14, decimal_places=2,
+                                        default=0)
+
+    class Meta:
+        ordering = ["reported_at", "id"]
+        verbose_name = _("incident report")
+
+    def __str__(self):
+        return f"{self.incident_id} {self.kind} {self.reported_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentEvent(HistoryEvent):
+    """A typed event in an incident's history."""
+
+    class Type(models.TextChoices):
+        REPORTED = "reported", _("reported")
+        REPORT_ADDED = "report_added", _("report added")
+        LEVEL_CHANGED = "level_changed", _("level changed")
+        ESCALATED = "escalated", _("passed one level up")
+        CONFIRMED = "confirmed", _("confirmed")
+        REJECTED = "rejected", _("not a quality incident")
+        CLOSED = "closed", _("closed")
+
+    incident = models.ForeignKey(Incident, models.CASCADE, related_name="events")
+    type = models.CharField(max_length=32, choices=Type.choices)
+
+    class Meta(HistoryEvent.Meta):
+        pass
+
+    def __str__(self):
+        return f"{self.incident_id} {self.type}"
+
+
+# --------------------------------------------------------------------------- injury surveillance
+
+
+class SentinelHospital(ScopedModel, TimestampedModel):
+    """A hospital of the stratified injury-surveillance sample (DESIGN §6.5)."""
+
+    code = models.CharField(_("hospital code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    division = models.ForeignKey("registry.Division", models.PROTECT, related_name="sentinel_hospitals",
+                                 verbose_name=_("division"))
+    stratum = models.CharField(_("stratum"), max_length=32,
+                               help_text=_("By size of the emergency department, e.g. S, M, L, VL, C."))
+    weight = models.DecimalField(_("case weight"), max_digits=10, decimal_places=4,
+                                 validators=[MinValueValidator(0)],
+                                 help_text=_("Cases in the whole area each case of this hospital stands for."))
+    active = models.BooleanField(_("in the sample"), default=True)
+
+    scope_division = "division"
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("sentinel hospital")
+        verbose_name_plural = _("sentinel hospitals")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("risk:sentinelhospital_detail", args=[self.pk])
+
+
+class InjuryCase(ScopedModel, TimestampedModel):
+    """A product-injury case seen at a sentinel hospital (NEISS-style record; personal data)."""
+
+    class Sex(models.TextChoices):
+        MALE = "male", _("male")
+        FEMALE = "female", _("female")
+        UNKNOWN = "unknown", _("not recorded")
+
+    class Disposition(models.TextChoices):
+        RELEASED = "released", _("treated and released")
+        TRANSFERRED = "transferred", _("transferred")
+        ADMITTED = "admitted", _("admitted")
+        OBSERVED = "observed", _("held for observation")
+        LEFT = "left", _("left without being seen")
+        DIED = "died", _("died")
+
+    class Fire(models.TextChoices):
+        NO = "no", _("no fire")
+        FIRE = "fire", _("fire involved")
+        UNKNOWN = "unknown", _("unknown")
+
+    hospital = models.ForeignKey(SentinelHospital, models.PROTECT, related_name="cases",
+                                 verbose_name=_("sentinel hospital"))
+    case_number = models.CharField(_("case number"), max_length=32)
+    treated_on = models.DateField(_("treatment date"), db_index=True)
+    age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True, validators=[MaxValueValidator(130)])
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    diagnosis = models.CharField(_("diagnosis"), max_length=64)
+    body_part = models.CharField(_("body part"), max_length=64)
+    disposition = models.CharField(_("disposition"), max_length=16, choices=Disposition.choices)
+    location = models.CharField(_("location"), max_length=64, blank=True)
+    fire = models.CharField(_("fire involvement"), max_length=8, choices=Fire.choices, default=Fire.UNKNOWN)
+    product = models.ForeignKey("registry.ProductCategory", models.PROTECT, null=True, blank=True,
+                                related_name="injury_cases", verbose_name=_("product"))
+    product_2 = models.ForeignKey("registry.ProductCategory", models.PROTECT, null=True, blank=True,
+                                  related_name="injury_cases_2", verbose_name=_("second product"))
+    hazard = models.CharField(_("hazard"), max_length=32, blank=True)
+    narrative = models.TextField(_("narrative"))
+    weight = models.DecimalField(_("case weight"), max_digits=10, decimal_places=4,
+                                 help_text=_("The hospital's weight when the case was entered."))
+    classified = models.BooleanField(_("product and hazard from the classifier"), default=False)
+    product_confidence = models.FloatField(_("product confidence"), null=True, blank=True)
+
+    scope_division = "hospital__division"
+
+    class Meta:
+        ordering = ["-treated_on", "-id"]
+        verbose_name = _("injury case")
+        verbose_name_plural = _("injury cases")
+        constraints = [models.UniqueConstraint(fields=["hospital", "case_number"],
+                                               name="uniq_injury_case_per_hospital")]
+
+    def __str__(self):
+        return f"{self.hospital.code}/{self.case_number}"
+
+    def get_absolute_url(self):
+        return reverse("risk:injurycase_detail", args=[self.pk])
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+class Alert(ScopedModel, TimestampedModel):
+    """A risk case: from an incident, a risk assessment, a signal, or opened by hand."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        VALIDATED = "validated", _("validated")
+        PUBLISHED = "published", _("published")
+        CLOSED = "closed", _("closed")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    class Level(models.TextChoices):
+        SERIOUS = "S", _("serious risk")
+        HIGH = "H", _("high risk")
+        MEDIUM = "M", _("medium risk")
+        LOW = "L", _("low risk")
+
+    class Source(models.TextChoices):
+        INCIDENT = "incident", _("major quality incident")
+        ASSESSMENT = "assessment", _("risk assessment")
+        SIGNAL = "signal", _("signal in the counts")
+        MANUAL = "manual", _("opened by an officer")
+
+    number = models.CharField(_("alert number"), max_length=24, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    division = models.ForeignKey("registry.Division", models.PROTECT, related_name="alerts",
+                                 verbose_name=_("issuing division"))
+    category = models.ForeignKey("registry.ProductCategory", models.PROTECT, related_name="alerts",
+                                 verbose_name=_("product category"))
+    product = models.CharField(_("product (brand, model, batch, barcode)"), max_length=255, blank=True)
+    hazard = models.CharField(_("hazard"), max_length=32, blank=True)
+    level = models.CharField(_("risk level"), max_length=1, choices=Level.choices)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    incident = models.ForeignKey(Incident, models.SET_NULL, null=True, blank=True, related_name="alerts",
+                                 verbose_name=_("incident"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
+                              verbose_name=_("owner"))
+    description = models.TextField(_("description"), blank=True)
+    measures = models.TextField(_("measures (voluntary / compulsory, by which operator)"), blank=True)
+    plan_steps = models.JSONField(_("emergency-plan steps"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT,
+                              db_index=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    scope_division = "division"
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("risk alert")
+        verbose_name_plural = _("risk alerts")
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("risk:alert_detail", args=[self.pk])
+
+    @classmethod
+    def public_q(cls):
+        # consumer warnings: published alerts (and closed ones that were published)
+        return Q(published_at__isnull=False) & ~Q(status="withdrawn")
+
+
+class AlertReaction(ScopedModel):
+    """Another bureau's reaction to a published alert (Safety Gate reactions)."""
+
+    class Kind(models.TextChoices):
+        FOUND = "found", _("product found, measures taken")
+        NOT_FOUND = "not_found", _("product not found")
+        DISPUTED = "disputed", _("risk assessment disputed")
+
+    alert = models.ForeignKey(Alert, models.CASCADE, related_name="reactions", verbose_name=_("alert"))
+    division = models.ForeignKey("registry.Division", models.PROTECT, related_name="+",
+                                 verbose_name=_("reacting division"))
+    kind = models.CharField(_("reaction"), max_length=16, choices=Kind.choices)
+    text = models.TextField(_("details"), blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                             related_name="+", verbose_name=_("by"))
+    date = models.DateTimeField(_("date"))
+
+    scope_division = "division"
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name = _("alert reaction")
+
+    def __str__(self):
+        return f"{self.alert_id} {self.division_id} {self.kind}"
+
+
+class AlertEvent(HistoryEvent):
+    """A typed event in an alert's history."""
+
+    class Type(models.TextChoices):
+        OPENED = "opened", _("opened")
+        VALIDATED = "validated", _("validated")
+        PUBLISHED = "published", _("published")
+        CLOSED = "closed", _("closed")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+        STEP_DONE = "step_done", _("emergency-plan step done")
+        REACTION = "reaction", _("reaction of a bureau")
+        HANDED_OFF = "handed_off", _("handed off")
+
+    alert = models.ForeignKey(Alert, models.CASCADE, related_name="events")
+    type = models.CharField(max_length=32, choices=Type.choices)
+
+    class Meta(HistoryEvent.Meta):
+        pass
+
+    def __str__(self):
+        return f"{self.alert_id} {self.type}"

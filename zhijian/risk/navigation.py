@@ -1,0 +1,17 @@
+"""Main-menu entries of risk monitoring (see ``zhijian.core.navigation``)."""
+from django.utils.translation import gettext_lazy as _
+
+from zhijian.core.navigation import MenuGroup, MenuItem
+
+from . import models
+
+MENU = [
+    MenuGroup(_("Quality-safety risk"), [
+        MenuItem("risk:dashboard", label=_("Risk dashboard"), staff_only=True),
+        MenuItem("risk:incident_list", models.Incident),
+        MenuItem("risk:alert_list", models.Alert),
+        MenuItem("risk:injurycase_list", models.InjuryCase),
+        MenuItem("risk:sentinelhospital_list", models.SentinelHospital),
+        MenuItem("risk:incidentlevel_list", models.IncidentLevel),
+    ]),
+]

@@ -1,0 +1,17 @@
+"""Default role permissions on risk monitoring (DESIGN §2).
+
+Incidents are reported by enterprises (their own) and by officers; injury cases hold
+personal data of injured people and are seen by regulator staff who handle them
+(officers and the province), not by inspectors, labs, enterprises or agencies.
+Published alerts reach the public as consumer warnings on the portal.
+"""
+
+ROLE_PERMISSIONS = {
+    "province_admin": {"risk.incidentlevel": "vacd", "risk.incident": "vacd", "risk.sentinelhospital": "vacd",
+                       "risk.injurycase": "vacd", "risk.alert": "vacd", "risk.alertreaction": "vacd"},
+    "officer": {"risk.incidentlevel": "v", "risk.incident": "vac", "risk.sentinelhospital": "vac",
+                "risk.injurycase": "vac", "risk.alert": "vac", "risk.alertreaction": "vac"},
+    "inspector": {"risk.incidentlevel": "v", "risk.incident": "v", "risk.alert": "v"},
+    "enterprise": {"risk.incidentlevel": "v", "risk.incident": "va"},
+    "agency": {"risk.incidentlevel": "v", "risk.alert": "v"},
+}

@@ -1,0 +1,55 @@
+"""Tables of the risk list pages."""
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from zhijian.core.tables import BaseTable
+
+from . import models
+
+
+class IncidentTable(BaseTable):
+    number = tables.Column(linkify=True)
+    enterprise = tables.Column(linkify=True)
+    occurred_at = tables.DateTimeColumn(format="Y-m-d H:i")
+    reported_at = tables.DateTimeColumn(format="Y-m-d H:i")
+
+    class Meta(BaseTable.Meta):
+        model = models.Incident
+        fields = ("number", "occurred_at", "enterprise", "category", "product_name", "level", "deaths",
+                  "serious_injuries", "status", "reported_at")
+
+
+class AlertTable(BaseTable):
+    number = tables.Column(linkify=True)
+    title = tables.Column(linkify=True)
+
+    class Meta(BaseTable.Meta):
+        model = models.Alert
+        fields = ("number", "title", "category", "level", "source", "status", "division", "created")
+
+
+class SentinelHospitalTable(BaseTable):
+    code = tables.Column(linkify=True)
+    name = tables.Column(linkify=True)
+
+    class Meta(BaseTable.Meta):
+        model = models.SentinelHospital
+        fields = ("code", "name", "division", "stratum", "weight", "active")
+
+
+class InjuryCaseTable(BaseTable):
+    case_number = tables.Column(linkify=True)
+    hospital = tables.Column(linkify=True)
+
+    class Meta(BaseTable.Meta):
+        model = models.InjuryCase
+        fields = ("case_number", "hospital", "treated_on", "product", "hazard", "diagnosis", "disposition")
+
+
+class IncidentLevelTable(BaseTable):
+    name = tables.Column(linkify=True, verbose_name=_("name"))
+
+    class Meta(BaseTable.Meta):
+        model = models.IncidentLevel
+        fields = ("rank", "name", "min_deaths", "min_serious_injuries", "min_loss", "report_hours",
+                  "escalate_hours", "escalate_to", "follow_up_days")

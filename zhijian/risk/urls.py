@@ -1,0 +1,33 @@
+"""Staff pages of risk monitoring (namespace ``risk``, mounted at ``/risk/``)."""
+from django.urls import path
+
+from . import views
+
+app_name = "risk"
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("incidents/", views.IncidentListView.as_view(), name="incident_list"),
+    path("incidents/add/", views.IncidentAddView.as_view(), name="incident_add"),
+    path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="incident_detail"),
+    path("incidents/<int:pk>/steps/<slug:step>/", views.IncidentStepView.as_view(), name="incident_step"),
+    path("alerts/", views.AlertListView.as_view(), name="alert_list"),
+    path("alerts/add/", views.AlertAddView.as_view(), name="alert_add"),
+    path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="alert_detail"),
+    path("alerts/<int:pk>/steps/<slug:step>/", views.AlertStepView.as_view(), name="alert_step"),
+    path("incident-levels/", views.IncidentLevelListView.as_view(), name="incidentlevel_list"),
+    path("incident-levels/<int:pk>/", views.IncidentLevelDetailView.as_view(), name="incidentlevel_detail"),
+]
+for name, prefix, views_ in (
+        ("sentinelhospital", "sentinel-hospitals", (views.SentinelHospitalListView, views.SentinelHospitalDetailView,
+                                                    views.SentinelHospitalEditView, views.SentinelHospitalDeleteView)),
+        ("injurycase", "injury-cases", (views.InjuryCaseListView, views.InjuryCaseDetailView,
+                                        views.InjuryCaseEditView, views.InjuryCaseDeleteView))):
+    list_v, detail_v, edit_v, delete_v = views_
+    urlpatterns += [
+        path(f"{prefix}/", list_v.as_view(), name=f"{name}_list"),
+        path(f"{prefix}/add/", edit_v.as_view(), name=f"{name}_add"),
+        path(f"{prefix}/<int:pk>/", detail_v.as_view(), name=f"{name}_detail"),
+        path(f"{prefix}/<int:pk>/edit/", edit_v.as_view(), name=f"{name}_edit"),
+        path(f"{prefix}/<int:pk>/delete/", delete_v.as_view(), name=f"{name}_delete"),
+    ]

@@ -1,0 +1,330 @@
+"""Staff pages of risk monitoring (namespace ``risk``, mounted at ``/risk/``).
+
+Lists and details come from the generic views (rows ``restrict``-ed to the user's scope;
+outside it 404). Reporting an incident, opening an alert and every workflow step post to
+views that call ``services`` inside a transaction; the service checks state, role and
+scope again, and its messages are shown on the page.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from zhijian.core import views as generic
+from zhijian.core.scope import ROLE_ENTERPRISE, scope_for
+
+from . import forms, models, services
+from .filtersets import (AlertFilterSet, IncidentFilterSet, IncidentLevelFilterSet, InjuryCaseFilterSet,
+                         SentinelHospitalFilterSet)
+from .tables import AlertTable, IncidentLevelTable, IncidentTable, InjuryCaseTable, SentinelHospitalTable
+
+
+def error_messages(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "message_dict"):
+        return [m for msgs in exc.message_dict.values() for m in msgs]
+    return list(exc.messages)
+
+
+class _ServiceFormView(generic.ScopedObjectMixin, View):
+    """A page with a form whose valid data a service turns into a write (all or nothing)."""
+
+    form_class = None
+    template_name = "risk/service_form.html"
+    title = ""
+
+    def form(self, data=None):
+        return self.form_class(data, user=self.request.user) if hasattr(self.form_class, "_meta") \
+            else self.form_class(data)
+
+    def render_form(self, form, status=200):
+        return render(self.request, self.template_name, {
+            **self.model_context(), "form": form, "title": self.title}, status=status)
+
+    def get(self, request):
+        return self.render_form(self.form())
+
+    def post(self, request):
+        form = self.form(request.POST)
+        if not form.is_valid():
+            return self.render_form(form)
+        try:
+            obj = self.run(form)
+        except ValidationError as exc:
+            for message in error_messages(exc):
+                form.add_error(None, message)
+            return self.render_form(form)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc) or _("This is outside your scope."))
+            return self.render_form(form, status=403)
+        messages.success(request, self.done_message(obj))
+        return redirect(obj.get_absolute_url())
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+class DashboardView(generic.ScopedObjectMixin, View):
+    """Incidents whose follow-up report is missing or whose first report was late; open alerts."""
+
+    model = models.Incident
+
+    def get(self, request):
+        now = timezone.now()
+        incidents = models.Incident.objects.restrict(request.user, "view")
+        overdue = services.overdue_incidents(
+            incidents.filter(status__in=[models.Incident.Status.REPORTED, models.Incident.Status.CONFIRMED]), now)
+        alerts = (models.Alert.objects.restrict(request.user, "view")
+                  .exclude(status__in=[models.Alert.Status.CLOSED, models.Alert.Status.WITHDRAWN])
+                  .select_related("category", "division").order_by("level", "-created")[:50])
+        return render(request, "risk/dashboard.html", {
+            **self.model_context(), "follow_up": overdue["follow_up"], "late": overdue["late_first_report"],
+            "alerts": alerts, "now": now})
+
+
+# --------------------------------------------------------------------------- incidents
+
+
+class IncidentListView(generic.ObjectListView):
+    model = models.Incident
+    queryset = models.Incident.objects.select_related("enterprise", "category", "level", "division")
+    filterset_class = IncidentFilterSet
+    table_class = IncidentTable
+    filter_fields = ("status", "level", "channel", "category", "division")
+    filter_labels = {"q": gettext_lazy("Search")}
+
+
+class IncidentAddView(_ServiceFormView):
+    model = models.Incident
+    action = "add"
+    form_class = forms.IncidentForm
+    title = gettext_lazy("Report a major quality incident")
+
+    def run(self, form):
+        return services.report_incident(self.request.user, **form.service_kwargs())
+
+    def done_message(self, obj):
+        return _("Incident %(number)s reported (level: %(level)s).") % {"number": obj.number, "level": obj.level}
+
+
+INCIDENT_FIELDS = ("number", "enterprise", "category", "product_name", "batch", "occurred_at", "division", "place",
+                   "deaths", "serious_injuries", "minor_injuries", "property_loss", "description", "cause",
+                   "measures", "channel", "reported_at", "level", "status", "closed_at")
+
+
+class IncidentDetailView(generic.ObjectDetailView):
+    model = models.Incident
+    queryset = models.Incident.objects.select_related("enterprise", "category", "level", "division")
+    detail_fields = INCIDENT_FIELDS
+
+    def get_extra_context(self, obj):
+        user = self.request.user
+        staff = scope_for(user).role in services.OFFICERS or user.is_superuser
+        can_change = staff and models.Incident.objects.is_allowed(user, "change", obj)
+        own = scope_for(user).role == ROLE_ENTERPRISE and scope_for(user).enterprise_id == obj.enterprise_id
+        is_open = obj.status in (models.Incident.Status.REPORTED, models.Incident.Status.CONFIRMED)
+        return {
+            "clock": services.incident_clock(obj),
+            "reports": obj.reports.select_related("user"),
+            "events": obj.events.select_related("user"),
+            "alerts": obj.alerts.all() if staff else [],
+            "report_form": forms.ReportForm() if is_open and (can_change or own) else None,
+            "can_confirm": can_change and obj.status == models.Incident.Status.REPORTED,
+            "can_close": can_change and obj.status == models.Incident.Status.CONFIRMED,
+            "reason_form": forms.ReasonForm(),
+            "edit_url": None, "delete_url": None,  # an incident changes only through its reports and steps
+        }
+
+
+class IncidentStepView(generic.ScopedObjectMixin, View):
+    """POST a step of an incident: report, confirm, reject, close."""
+
+    model = models.Incident
+
+    def post(self, request, pk, step):
+        incident = get_object_or_404(models.Incident.objects.restrict(request.user, "view"), pk=pk)
+        try:
+            if step == "report":
+                form = forms.ReportForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError([f"{form.fields[k].label}: {' '.join(v)}" if k in form.fields
+                                           else " ".join(v) for k, v in form.errors.items()])
+                services.add_report(incident, request.user, **form.service_kwargs())
+                messages.success(request, _("Report added."))
+            elif step == "confirm":
+                services.confirm_incident(incident, request.user)
+                messages.success(request, _("Incident confirmed; the enterprise's credit record has the event."))
+            elif step == "reject":
+                services.reject_incident(incident, request.user, reason=request.POST.get("reason", ""))
+                messages.success(request, _("Recorded as not a quality incident."))
+            elif step == "close":
+                services.close_incident(incident, request.user)
+                messages.success(request, _("Incident closed."))
+            else:
+                raise Http404
+        except ValidationError as exc:
+            for message in error_messages(exc):
+                messages.error(request, message)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or _("This is outside your scope."))
+        return redirect(incident.get_absolute_url())
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+class AlertListView(generic.ObjectListView):
+    model = models.Alert
+    queryset = models.Alert.objects.select_related("category", "division")
+    filterset_class = AlertFilterSet
+    table_class = AlertTable
+    filter_fields = ("status", "level", "source", "category")
+
+
+class AlertAddView(_ServiceFormView):
+    model = models.Alert
+    action = "add"
+    form_class = forms.AlertForm
+    title = gettext_lazy("Open a risk alert")
+
+    def run(self, form):
+        d = form.cleaned_data
+        return services.open_alert(self.request.user, title=d["title"], division=d["division"],
+                                   category=d["category"], level=d["level"], product=d.get("product", ""),
+                                   hazard=d.get("hazard", ""), description=d.get("description", ""))
+
+    def done_message(self, obj):
+        return _("Alert %(number)s opened.") % {"number": obj.number}
+
+
+class AlertDetailView(generic.ObjectDetailView):
+    model = models.Alert
+    queryset = models.Alert.objects.select_related("category", "division", "incident", "owner")
+    detail_fields = ("number", "title", "division", "category", "product", "hazard", "level", "source",
+                     "incident", "owner", "description", "measures", "status", "published_at", "closed_at")
+
+    def get_extra_context(self, obj):
+        user = self.request.user
+        can_change = models.Alert.objects.is_allowed(user, "change", obj)
+        moves = [(name, label) for name, label in (
+            ("validate", _("Validate")), ("publish", _("Publish")), ("close", _("Close")),
+            ("withdraw", _("Withdraw"))) if obj.status in services.ALERT_MOVES[name][0]] if can_change else []
+        return {
+            "steps": list(enumerate(obj.plan_steps)),
+            "reactions": obj.reactions.select_related("division"),
+            "events": obj.events.select_related("user"),
+            "moves": moves,
+            "can_change": can_change,
+            "can_hand_off": can_change and obj.status in (models.Alert.Status.VALIDATED, models.Alert.Status.PUBLISHED),
+            "reaction_form": forms.ReactionForm() if obj.status == models.Alert.Status.PUBLISHED
+            and scope_for(user).role in services.OFFICERS else None,
+            "edit_url": None, "delete_url": None,
+        }
+
+
+class AlertStepView(generic.ScopedObjectMixin, View):
+    """POST a step of an alert: a lifecycle move, an emergency-plan step, a reaction, a hand-off."""
+
+    model = models.Alert
+
+    def post(self, request, pk, step):
+        alert = get_object_or_404(models.Alert.objects.all(), pk=pk)
+        if alert.published_at is None and not models.Alert.objects.is_allowed(request.user, "view", alert):
+            raise Http404
+        target = alert.get_absolute_url()
+        try:
+            if step in services.ALERT_MOVES:
+                services.move_alert(alert, request.user, step, reason=request.POST.get("reason", ""))
+                messages.success(request, _("Alert updated."))
+            elif step == "plan-step":
+                try:
+                    index = int(request.POST.get("index", ""))
+                except ValueError:
+                    raise ValidationError(_("No such step."))
+                services.mark_step(alert, request.user, index)
+                messages.success(request, _("Step done."))
+            elif step == "react":
+                form = forms.ReactionForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_("Choose a reaction."))
+                services.react(alert, request.user, **form.cleaned_data)
+                messages.success(request, _("Reaction recorded."))
+            elif step == "hand-off":
+                plan = services.hand_off_to_spotcheck(alert, request.user)
+                messages.success(request, _("A risk spot-check plan was drafted; complete and commit it."))
+                target = plan.get_absolute_url()
+            else:
+                raise Http404
+        except ValidationError as exc:
+            for message in error_messages(exc):
+                messages.error(request, message)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or _("This is outside your scope."))
+        return redirect(target)
+
+
+# --------------------------------------------------------------------------- injury surveillance
+
+
+class SentinelHospitalListView(generic.ObjectListView):
+    model = models.SentinelHospital
+    queryset = models.SentinelHospital.objects.select_related("division")
+    filterset_class = SentinelHospitalFilterSet
+    table_class = SentinelHospitalTable
+    filter_fields = ("stratum", "active")
+
+
+class SentinelHospitalDetailView(generic.ObjectDetailView):
+    model = models.SentinelHospital
+    queryset = models.SentinelHospital.objects.select_related("division")
+    detail_fields = ("code", "name", "division", "stratum", "weight", "active")
+
+
+class SentinelHospitalEditView(generic.ObjectEditView):
+    model = models.SentinelHospital
+    form_class = forms.SentinelHospitalForm
+
+
+class SentinelHospitalDeleteView(generic.ObjectDeleteView):
+    model = models.SentinelHospital
+
+
+class InjuryCaseListView(generic.ObjectListView):
+    model = models.InjuryCase
+    queryset = models.InjuryCase.objects.select_related("hospital", "product")
+    filterset_class = InjuryCaseFilterSet
+    table_class = InjuryCaseTable
+    filter_fields = ("hospital", "product", "disposition", "treated_after", "treated_before")
+
+
+class InjuryCaseDetailView(generic.ObjectDetailView):
+    model = models.InjuryCase
+    queryset = models.InjuryCase.objects.select_related("hospital", "product", "product_2")
+    detail_fields = ("hospital", "case_number", "treated_on", "age", "sex", "diagnosis", "body_part",
+                     "disposition", "location", "fire", "product", "product_2", "hazard", "narrative", "weight")
+
+
+class InjuryCaseEditView(generic.ObjectEditView):
+    model = models.InjuryCase
+    form_class = forms.InjuryCaseForm
+
+
+class InjuryCaseDeleteView(generic.ObjectDeleteView):
+    model = models.InjuryCase
+
+
+class IncidentLevelListView(generic.ObjectListView):
+    model = models.IncidentLevel
+    filterset_class = IncidentLevelFilterSet
+    table_class = IncidentLevelTable
+
+
+class IncidentLevelDetailView(generic.ObjectDetailView):
+    model = models.IncidentLevel
+    detail_fields = ("code", "rank", "name", "name_zh", "min_deaths", "min_serious_injuries", "min_loss",
+                     "report_hours", "escalate_hours", "escalate_to", "follow_up_days", "supplement_days", "basis")
