@@ -49,3 +49,11 @@ class IncidentLevelFilterSet(SearchFilterSet):
     class Meta:
         model = models.IncidentLevel
         fields = ["escalate_to"]
+
+
+class RiskAssessmentFilterSet(SearchFilterSet):
+    search_fields = ("product", "worst_scenario", "hazard")
+
+    class Meta:
+        model = models.RiskAssessment
+        fields = ["level", "category"]

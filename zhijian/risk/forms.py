@@ -91,3 +91,62 @@ class InjuryCaseForm(ScopedModelForm):
                 self.add_error("hospital", _("The hospital is no longer in the sample."))
             self.instance.weight = hospital.weight
         return data
+
+
+SCENARIO_HELP = _("One scenario per block: a line “name | severity (1-4)”, then one line per step "
+                  "“- what happens | probability” (a fraction such as 1/10 or a decimal such as 0.05).")
+
+
+def parse_scenarios(text: str) -> list[dict]:
+    """The scenario text of the assessment form as ``matrix.assess`` scenarios; errors name the line."""
+    scenarios: list[dict] = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("-"):
+            if not scenarios:
+                raise forms.ValidationError(_("Line %(n)d: a step before any scenario.") % {"n": number})
+            description, sep, probability = line[1:].rpartition("|")
+            if not sep:
+                raise forms.ValidationError(_("Line %(n)d: write a step as “- what happens | probability”.")
+                                            % {"n": number})
+            scenarios[-1]["steps"].append({"description": description.strip(), "probability": probability.strip()})
+        else:
+            name, sep, severity = line.rpartition("|")
+            if not sep or not severity.strip().isdigit():
+                raise forms.ValidationError(_("Line %(n)d: write a scenario as “name | severity (1-4)”.")
+                                            % {"n": number})
+            scenarios.append({"name": name.strip(), "severity": int(severity), "steps": []})
+    if not scenarios:
+        raise forms.ValidationError(_("Describe at least one injury scenario."))
+    return scenarios
+
+
+def scenarios_text(scenarios: list[dict]) -> str:
+    lines = []
+    for sc in scenarios:
+        lines.append(f"{sc['name']} | {sc['severity']}")
+        lines += [f"- {st.get('description', '')} | {st['probability']}" for st in sc["steps"]]
+    return "\n".join(lines)
+
+
+class RiskAssessmentForm(forms.Form):
+    division = forms.ModelChoiceField(label=_("assessing division"), queryset=Division.objects.none())
+    category = forms.ModelChoiceField(label=_("product category"),
+                                      queryset=ProductCategory.objects.filter(active=True).order_by("code"))
+    product = forms.CharField(label=_("product (brand, model, batch, barcode)"), max_length=255)
+    hazard = forms.CharField(label=_("hazard"), max_length=32)
+    scenarios = forms.CharField(label=_("injury scenarios"), widget=forms.Textarea(attrs={"rows": 10}),
+                                help_text=SCENARIO_HELP)
+    evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, data=None, *, user=None, initial=None):
+        super().__init__(data, initial=initial)
+        from zhijian.core.forms import related_choices
+
+        self.fields["division"].queryset = related_choices(models.RiskAssessment, "division",
+                                                           Division.objects.order_by("code"), user)
+
+    def clean_scenarios(self):
+        return parse_scenarios(self.cleaned_data["scenarios"])

@@ -214,7 +214,7 @@ def scenario_probability(steps: Iterable) -> Fraction:
     return p
 
 
-def _as_scenario(item, index: int) -> Scenario:
+def as_scenario(item, index: int) -> Scenario:
     if isinstance(item, Scenario):
         return item
     if isinstance(item, Mapping):
@@ -227,7 +227,7 @@ def _as_scenario(item, index: int) -> Scenario:
 
 
 def assess_scenario(scenario, matrix: RiskMatrix | None = None) -> ScenarioResult:
-    scenario = _as_scenario(scenario, 1)
+    scenario = as_scenario(scenario, 1)
     matrix = matrix or default_matrix()
     p = Fraction(1)
     for step in scenario.steps:
@@ -239,7 +239,7 @@ def assess_scenario(scenario, matrix: RiskMatrix | None = None) -> ScenarioResul
 def assess(scenarios: Sequence, matrix: RiskMatrix | None = None) -> Assessment:
     """Assess every scenario; the product's level is that of the worst one."""
     matrix = matrix or default_matrix()
-    results = tuple(assess_scenario(_as_scenario(s, i), matrix) for i, s in enumerate(scenarios, start=1))
+    results = tuple(assess_scenario(as_scenario(s, i), matrix) for i, s in enumerate(scenarios, start=1))
     if not results:
         raise RiskInputError("at least one scenario is needed")
     # max() keeps the first of equal keys, so the order given breaks the last ties.

@@ -287,6 +287,49 @@ class InjuryCase(ScopedModel, TimestampedModel):
         return reverse("risk:injurycase_detail", args=[self.pk])
 
 
+# --------------------------------------------------------------------------- risk assessment
+
+
+class RiskAssessment(ScopedModel, TimestampedModel):
+    """A risk assessment of a product by injury scenarios (DESIGN §6.4; ``matrix.py``).
+
+    Each revision is a new row (``version`` + 1, ``previous`` the one it replaces), so the
+    record of who assessed what, on which evidence, stays as it was."""
+
+    division = models.ForeignKey("registry.Division", models.PROTECT, related_name="risk_assessments",
+                                 verbose_name=_("assessing division"))
+    category = models.ForeignKey("registry.ProductCategory", models.PROTECT, related_name="risk_assessments",
+                                 verbose_name=_("product category"))
+    product = models.CharField(_("product (brand, model, batch, barcode)"), max_length=255)
+    hazard = models.CharField(_("hazard"), max_length=32)
+    scenarios = models.JSONField(_("injury scenarios"),
+                                 help_text=_("Each with a name, a severity 1-4 and steps with probabilities."))
+    level = models.CharField(_("risk level"), max_length=1,
+                             choices=[("S", _("serious risk")), ("H", _("high risk")), ("M", _("medium risk")),
+                                      ("L", _("low risk"))])
+    probability = models.CharField(_("probability of harm (worst scenario)"), max_length=64)
+    worst_scenario = models.CharField(_("worst scenario"), max_length=200)
+    evidence = models.TextField(_("evidence"))
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
+                                 verbose_name=_("assessor"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    previous = models.OneToOneField("self", models.PROTECT, null=True, blank=True, related_name="next_version",
+                                    verbose_name=_("replaces"))
+
+    scope_division = "division"
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("risk assessment")
+        verbose_name_plural = _("risk assessments")
+
+    def __str__(self):
+        return f"{self.product} v{self.version} ({self.level})"
+
+    def get_absolute_url(self):
+        return reverse("risk:riskassessment_detail", args=[self.pk])
+
+
 # --------------------------------------------------------------------------- alerts
 
 
@@ -324,6 +367,8 @@ class Alert(ScopedModel, TimestampedModel):
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     incident = models.ForeignKey(Incident, models.SET_NULL, null=True, blank=True, related_name="alerts",
                                  verbose_name=_("incident"))
+    assessment = models.ForeignKey(RiskAssessment, models.SET_NULL, null=True, blank=True, related_name="alerts",
+                                   verbose_name=_("risk assessment"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
                               verbose_name=_("owner"))
     description = models.TextField(_("description"), blank=True)

@@ -8,10 +8,12 @@ Published alerts reach the public as consumer warnings on the portal.
 
 ROLE_PERMISSIONS = {
     "province_admin": {"risk.incidentlevel": "vacd", "risk.incident": "vacd", "risk.sentinelhospital": "vacd",
-                       "risk.injurycase": "vacd", "risk.alert": "vacd", "risk.alertreaction": "vacd"},
+                       "risk.injurycase": "vacd", "risk.alert": "vacd", "risk.alertreaction": "vacd",
+                       "risk.riskassessment": "vacd"},
     "officer": {"risk.incidentlevel": "v", "risk.incident": "vac", "risk.sentinelhospital": "vac",
-                "risk.injurycase": "vac", "risk.alert": "vac", "risk.alertreaction": "vac"},
-    "inspector": {"risk.incidentlevel": "v", "risk.incident": "v", "risk.alert": "v"},
+                "risk.injurycase": "vac", "risk.alert": "vac", "risk.alertreaction": "vac",
+                "risk.riskassessment": "vac"},
+    "inspector": {"risk.incidentlevel": "v", "risk.incident": "v", "risk.alert": "v", "risk.riskassessment": "v"},
     "enterprise": {"risk.incidentlevel": "v", "risk.incident": "va"},
     "agency": {"risk.incidentlevel": "v", "risk.alert": "v"},
 }

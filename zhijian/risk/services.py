@@ -31,7 +31,9 @@ from django.utils.translation import gettext as _
 from zhijian.core import scope as S
 from zhijian.credit.services import record_event as record_credit_event
 
-from .models import Alert, AlertEvent, AlertReaction, Incident, IncidentEvent, IncidentLevel, IncidentReport
+from . import matrix
+from .models import (Alert, AlertEvent, AlertReaction, Incident, IncidentEvent, IncidentLevel, IncidentReport,
+                     RiskAssessment)
 
 OFFICERS = (S.ROLE_PROVINCE_ADMIN, S.ROLE_OFFICER)
 # the default emergency-plan steps of an alert (应急预案), editable per alert
@@ -270,6 +272,57 @@ def overdue_incidents(queryset, now: dt.datetime | None = None) -> dict[str, lis
     return out
 
 
+# --------------------------------------------------------------------------- risk assessment
+
+
+def _fraction_text(p) -> str:
+    return f"{p.numerator}/{p.denominator}" if p.denominator != 1 else str(p.numerator)
+
+
+@transaction.atomic
+def assess_product(user, *, division, category, product: str, hazard: str, scenarios: list, evidence: str,
+                   previous: RiskAssessment | None = None, now: dt.datetime | None = None) -> RiskAssessment:
+    """Assess a product by its injury scenarios (``matrix.assess``: the product's level is its
+    worst scenario's). ``previous`` makes this a new version of that assessment. A serious
+    risk opens a risk alert (source: assessment) owned by the assessor."""
+    now = now or timezone.now()
+    _officer_only(user)
+    if not (evidence or "").strip():
+        raise ValidationError({"evidence": _("Give the evidence the assessment rests on (tests, incidents, "
+                                             "literature).")})
+    try:
+        result = matrix.assess(scenarios)
+    except matrix.RiskInputError as exc:
+        raise ValidationError({"scenarios": str(exc)}) from exc
+    if previous is not None:
+        previous = RiskAssessment.objects.restrict(user, "change").select_for_update().filter(pk=previous.pk).first()
+        if previous is None:
+            raise PermissionDenied(_("This assessment is outside your scope."))
+        if hasattr(previous, "next_version"):
+            raise ValidationError(_("This version has been revised already; revise the latest one."))
+    stored = [{"name": r.name, "severity": r.severity,
+               "steps": [{"description": st.description, "probability": _fraction_text(st.probability)}
+                         for st in sc.steps],
+               "probability": _fraction_text(r.probability), "band": r.band, "level": r.level}
+              for sc, r in zip((matrix.as_scenario(x, i) for i, x in enumerate(scenarios, start=1)),
+                               result.scenarios)]
+    assessment = RiskAssessment(division=division, category=category, product=product.strip(), hazard=hazard,
+                                scenarios=stored, level=result.level,
+                                probability=_fraction_text(result.worst.probability),
+                                worst_scenario=result.worst.name[:200], evidence=evidence.strip(), assessor=user,
+                                version=previous.version + 1 if previous else 1, previous=previous)
+    assessment.full_clean()
+    assessment.save()
+    _require_allowed(user, "add", assessment)
+    if result.level == "S" and not Alert.objects.filter(assessment__in=[assessment.pk] + (
+            [previous.pk] if previous else [])).exists():
+        open_alert(user, title=_("Serious risk: %(product)s") % {"product": assessment.product},
+                   division=division, category=category, level=Alert.Level.SERIOUS, source=Alert.Source.ASSESSMENT,
+                   product=assessment.product, hazard=hazard, description=assessment.worst_scenario,
+                   assessment=assessment, now=now)
+    return assessment
+
+
 # --------------------------------------------------------------------------- alerts
 
 INCIDENT_LEVEL_TO_RISK = {1: Alert.Level.HIGH, 2: Alert.Level.SERIOUS, 3: Alert.Level.SERIOUS,
@@ -292,14 +345,15 @@ def _alert_for_incident(incident: Incident, user, now) -> Alert:
 
 @transaction.atomic
 def open_alert(user, *, title: str, division, category, level: str, source: str = Alert.Source.MANUAL,
-               incident: Incident | None = None, product: str = "", hazard: str = "", description: str = "",
+               incident: Incident | None = None, assessment: RiskAssessment | None = None, product: str = "",
+               hazard: str = "", description: str = "",
                plan_steps: list[str] | None = None, now: dt.datetime | None = None) -> Alert:
     now = now or timezone.now()
     _officer_only(user)
     steps = plan_steps if plan_steps is not None else DEFAULT_PLAN_STEPS
     alert = Alert(number=_new_number("FX", timezone.localtime(now).date()), title=title.strip(),
                   division=division, category=category, product=product, hazard=hazard, level=level,
-                  source=source, incident=incident, owner=user, description=description,
+                  source=source, incident=incident, assessment=assessment, owner=user, description=description,
                   plan_steps=[{"step": s, "done": None} for s in steps])
     alert.full_clean()
     alert.save()

@@ -53,3 +53,12 @@ class IncidentLevelTable(BaseTable):
         model = models.IncidentLevel
         fields = ("rank", "name", "min_deaths", "min_serious_injuries", "min_loss", "report_hours",
                   "escalate_hours", "escalate_to", "follow_up_days")
+
+
+class RiskAssessmentTable(BaseTable):
+    product = tables.Column(linkify=True)
+
+    class Meta(BaseTable.Meta):
+        model = models.RiskAssessment
+        fields = ("product", "category", "hazard", "level", "probability", "worst_scenario", "version", "assessor",
+                  "created")

@@ -15,6 +15,10 @@ urlpatterns = [
     path("alerts/add/", views.AlertAddView.as_view(), name="alert_add"),
     path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="alert_detail"),
     path("alerts/<int:pk>/steps/<slug:step>/", views.AlertStepView.as_view(), name="alert_step"),
+    path("assessments/", views.RiskAssessmentListView.as_view(), name="riskassessment_list"),
+    path("assessments/add/", views.RiskAssessmentAddView.as_view(), name="riskassessment_add"),
+    path("assessments/<int:pk>/", views.RiskAssessmentDetailView.as_view(), name="riskassessment_detail"),
+    path("injury-estimates/", views.InjuryEstimatesView.as_view(), name="injury_estimates"),
     path("incident-levels/", views.IncidentLevelListView.as_view(), name="incidentlevel_list"),
     path("incident-levels/<int:pk>/", views.IncidentLevelDetailView.as_view(), name="incidentlevel_detail"),
 ]

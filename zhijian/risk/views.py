@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,8 +22,9 @@ from zhijian.core.scope import ROLE_ENTERPRISE, scope_for
 
 from . import forms, models, services
 from .filtersets import (AlertFilterSet, IncidentFilterSet, IncidentLevelFilterSet, InjuryCaseFilterSet,
-                         SentinelHospitalFilterSet)
-from .tables import AlertTable, IncidentLevelTable, IncidentTable, InjuryCaseTable, SentinelHospitalTable
+                         RiskAssessmentFilterSet, SentinelHospitalFilterSet)
+from .tables import (AlertTable, IncidentLevelTable, IncidentTable, InjuryCaseTable, RiskAssessmentTable,
+                     SentinelHospitalTable)
 
 
 def error_messages(exc: ValidationError) -> list[str]:
@@ -268,7 +270,138 @@ class AlertStepView(generic.ScopedObjectMixin, View):
         return redirect(target)
 
 
+# --------------------------------------------------------------------------- risk assessment
+
+
+class RiskAssessmentListView(generic.ObjectListView):
+    model = models.RiskAssessment
+    queryset = models.RiskAssessment.objects.select_related("category", "division", "assessor")
+    filterset_class = RiskAssessmentFilterSet
+    table_class = RiskAssessmentTable
+    filter_fields = ("level", "category")
+
+
+class RiskAssessmentAddView(_ServiceFormView):
+    """A new assessment, or (``?previous=<id>``) a new version of one, filled in from it."""
+
+    model = models.RiskAssessment
+    action = "add"
+    form_class = forms.RiskAssessmentForm
+    title = gettext_lazy("Assess a product's risk")
+
+    def previous(self):
+        pk = self.request.GET.get("previous") or self.request.POST.get("previous")
+        if not pk or not str(pk).isdigit():
+            return None
+        return get_object_or_404(models.RiskAssessment.objects.restrict(self.request.user, "change"), pk=pk)
+
+    def form(self, data=None):
+        prev = self.previous()
+        initial = None
+        if prev is not None and data is None:
+            initial = {"division": prev.division_id, "category": prev.category_id, "product": prev.product,
+                       "hazard": prev.hazard, "scenarios": forms.scenarios_text(prev.scenarios)}
+        return forms.RiskAssessmentForm(data, user=self.request.user, initial=initial)
+
+    def render_form(self, form, status=200):
+        prev = self.previous()
+        return render(self.request, self.template_name, {
+            **self.model_context(), "form": form, "title": self.title, "previous": prev}, status=status)
+
+    def run(self, form):
+        d = form.cleaned_data
+        return services.assess_product(self.request.user, division=d["division"], category=d["category"],
+                                       product=d["product"], hazard=d["hazard"], scenarios=d["scenarios"],
+                                       evidence=d["evidence"], previous=self.previous())
+
+    def done_message(self, obj):
+        return _("Assessed: %(level)s (version %(version)d).") % {"level": obj.get_level_display(),
+                                                                  "version": obj.version}
+
+
+class RiskAssessmentDetailView(generic.ObjectDetailView):
+    model = models.RiskAssessment
+    queryset = models.RiskAssessment.objects.select_related("category", "division", "assessor", "previous")
+    detail_fields = ("division", "category", "product", "hazard", "level", "probability", "worst_scenario",
+                     "evidence", "assessor", "version", "previous")
+
+    def get_extra_context(self, obj):
+        latest = not hasattr(obj, "next_version")
+        can_revise = latest and models.RiskAssessment.objects.is_allowed(self.request.user, "change", obj)
+        return {"scenario_rows": obj.scenarios, "alerts": obj.alerts.all(),
+                "revise_url": (reverse("risk:riskassessment_add") + f"?previous={obj.pk}") if can_revise else None,
+                "edit_url": None, "delete_url": None}
+
+
 # --------------------------------------------------------------------------- injury surveillance
+
+
+def injury_estimate_rows(user, *, period: str = "year", by: str = "province") -> list[dict]:
+    """National-style estimates (DESIGN §6.5) of the injury cases the user may see, per product
+    category × period × division (the province, or each city with its own hospitals as the
+    design), from the sentinel hospitals in the sample."""
+    import pandas as pd
+
+    from . import injury
+
+    hospitals = list(models.SentinelHospital.objects.restrict(user, "view").filter(active=True)
+                     .values_list("pk", "stratum", "division_id"))
+    cases = list(models.InjuryCase.objects.restrict(user, "view").filter(product__isnull=False,
+                                                                        hospital__active=True)
+                 .values_list("hospital_id", "weight", "product__code", "product__name", "treated_on",
+                              "hospital__division_id"))
+    if not hospitals or not cases:
+        return []
+    unit = (lambda code: code[:4] + "00") if by == "city" else (lambda code: code[:2] + "0000")
+    when = (lambda d: f"{d.year}Q{(d.month - 1) // 3 + 1}") if period == "quarter" else (lambda d: str(d.year))
+    frame = pd.DataFrame([{"hospital": h, "weight": float(wt), "category": code, "name": name, "period": when(d),
+                           "division": unit(div)} for h, wt, code, name, d, div in cases])
+    design = pd.DataFrame([{"hospital": h, "stratum": st, "division": unit(div)} for h, st, div in hospitals])
+    names = dict(zip(frame["category"], frame["name"]))
+    table = injury.estimates(frame, design, by=("category", "period", "division"))
+    rows = table.sort_values(["period", "division", "estimate"], ascending=[True, True, False]).to_dict("records")
+    few, high_cv, small = injury.flag_labels()
+    shown = {few: _("fewer than 20 cases"), high_cv: _("CV above 33 %"), small: _("below 1,200")}
+    for row in rows:
+        row["name"] = names.get(row["category"], "")
+        row["flags_shown"] = [shown.get(f, f) for f in row["flags"]]
+    return rows
+
+
+class InjuryEstimatesView(generic.ScopedObjectMixin, View):
+    """Estimates with variance, CV, 95 % interval and reliability flags; CSV with ``?format=csv``."""
+
+    model = models.InjuryCase
+
+    def get(self, request):
+        period = request.GET.get("period") if request.GET.get("period") in ("year", "quarter") else "year"
+        by = request.GET.get("by") if request.GET.get("by") in ("province", "city") else "province"
+        rows = injury_estimate_rows(request.user, period=period, by=by)
+        if request.GET.get("format") == "csv":
+            import csv
+
+            from django.http import HttpResponse
+
+            from zhijian.core.throttling import csv_safe
+
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="injury-estimates.csv"'
+            response.write("\ufeff")
+            fields = ["category", "name", "period", "division", "estimate", "se", "cv", "ci_low", "ci_high",
+                      "n_cases", "n_hospitals", "reliable", "flags"]
+            writer = csv.writer(response)
+            writer.writerow(fields)
+            text = {"category", "name", "period", "division"}
+            for row in rows:
+                writer.writerow([csv_safe(row[f]) if f in text else "; ".join(row[f]) if f == "flags"
+                                 else round(row[f], 4) if isinstance(row[f], float) else row[f] for f in fields])
+            return response
+        chart = {"labels": [f"{r['name']} {r['period']}" for r in rows[:20]],
+                 "values": [round(r["estimate"]) for r in rows[:20]],
+                 "low": [max(0, round(r["ci_low"])) for r in rows[:20]],
+                 "high": [round(r["ci_high"]) for r in rows[:20]]}
+        return render(request, "risk/injury_estimates.html", {
+            **self.model_context(), "rows": rows, "period": period, "by": by, "chart": chart})
 
 
 class SentinelHospitalListView(generic.ObjectListView):

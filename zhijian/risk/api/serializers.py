@@ -132,3 +132,17 @@ class InjuryCaseSerializer(ScopedModelSerializer):
         if hospital is not None and self.instance is None:
             attrs["weight"] = hospital.weight
         return super().validate(attrs)
+
+
+class RiskAssessmentSerializer(ScopedModelSerializer):
+    division_detail = BriefDivisionSerializer(source="division", read_only=True)
+    category_detail = BriefProductCategorySerializer(source="category", read_only=True)
+    scenarios = serializers.JSONField(help_text=_(
+        "[{name, severity (1-4), steps: [{description, probability (\"1/10\" or \"0.1\")}]}]"))
+
+    class Meta:
+        model = models.RiskAssessment
+        fields = ["id", "division", "division_detail", "category", "category_detail", "product", "hazard",
+                  "scenarios", "level", "probability", "worst_scenario", "evidence", "assessor", "version",
+                  "previous", "created", "last_updated"]
+        read_only_fields = ["level", "probability", "worst_scenario", "assessor", "version"]

@@ -7,6 +7,7 @@ router = DefaultRouter()
 router.register("incident-levels", views.IncidentLevelViewSet, basename="incidentlevel")
 router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("alerts", views.AlertViewSet, basename="alert")
+router.register("assessments", views.RiskAssessmentViewSet, basename="riskassessment")
 router.register("sentinel-hospitals", views.SentinelHospitalViewSet, basename="sentinelhospital")
 router.register("injury-cases", views.InjuryCaseViewSet, basename="injurycase")
 urlpatterns = router.urls

@@ -153,3 +153,27 @@ class InjuryCaseViewSet(ScopedModelViewSet):
     serializer_class = s.InjuryCaseSerializer
     ordering_fields = ["treated_on", "case_number"]
     lookup_value_regex = PK
+
+
+class RiskAssessmentViewSet(ScopedReadViewSet):
+    """Risk assessments by injury scenarios; each revision is a new version (``previous``)."""
+
+    queryset = models.RiskAssessment.objects.select_related("division", "category")
+    serializer_class = s.RiskAssessmentSerializer
+    ordering_fields = ["created", "level", "version"]
+
+    @extend_schema(request=s.RiskAssessmentSerializer, responses=s.RiskAssessmentSerializer)
+    def create(self, request, format=None):
+        body = s.RiskAssessmentSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        scenarios = d["scenarios"]
+        if not isinstance(scenarios, list):
+            from rest_framework.exceptions import ValidationError as DRFValidationError
+
+            raise DRFValidationError({"scenarios": ["A list of scenarios."]})
+        assessment = run_service(lambda: services.assess_product(
+            request.user, division=d["division"], category=d["category"], product=d["product"], hazard=d["hazard"],
+            scenarios=scenarios, evidence=d["evidence"], previous=d.get("previous")))
+        return Response(s.RiskAssessmentSerializer(assessment, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)

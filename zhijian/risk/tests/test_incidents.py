@@ -198,3 +198,62 @@ def test_withdrawn_alerts_are_not_public(w):
     services.move_alert(alert, w["officer"], "withdraw", reason="评估有误")
     assert not Alert.objects.restrict(None).filter(pk=alert.pk).exists()
     assert timezone.now()
+
+
+# --------------------------------------------------------------------------- risk assessment
+
+HEATER = [
+    {"name": "儿童触碰外壳烫伤", "severity": 2,
+     "steps": [{"description": "外壳温度超过 90 ℃", "probability": "1/2"},
+               {"description": "儿童在使用时接触外壳", "probability": "1/10"},
+               {"description": "接触时间足以造成二度烫伤", "probability": "1/10"}]},
+    {"name": "过热引燃窗帘", "severity": 4,
+     "steps": [{"description": "温控器失效", "probability": "1/1000"},
+               {"description": "靠近可燃物", "probability": "1/10"}]},
+]
+
+
+def test_assessment_keeps_the_worst_scenario_and_opens_a_serious_alert(w):
+    a = services.assess_product(w["officer"], division=w["division"], category=w["cat"], product="某牌电暖器 NSB-200",
+                                hazard="fire", scenarios=HEATER, evidence="抽检：温控器失效 3/20")
+    by_name = {s["name"]: s for s in a.scenarios}
+    # 1/2 x 1/10 x 1/10 = 1/200, in the band > 1/1,000; severity 2 there is H
+    assert (by_name["儿童触碰外壳烫伤"]["probability"], by_name["儿童触碰外壳烫伤"]["level"]) == ("1/200", "H")
+    # 1/1000 x 1/10 = 1/10,000 exactly: not > 1/10,000, so the band > 1/100,000; severity 4 there is H
+    assert (by_name["过热引燃窗帘"]["probability"], by_name["过热引燃窗帘"]["level"]) == ("1/10000", "H")
+    # both H: the higher probability is the worst
+    assert a.level == "H" and a.worst_scenario == "儿童触碰外壳烫伤" and a.probability == "1/200"
+    assert a.version == 1 and a.assessor == w["officer"] and not a.alerts.exists()
+    # a thermostat failing twice as often makes the fire scenario serious: an alert opens
+    worse = [HEATER[0], {**HEATER[1], "steps": [{"description": "温控器失效", "probability": "1/500"},
+                                               {"description": "靠近可燃物", "probability": "1/10"}]}]
+    b = services.assess_product(w["officer"], division=w["division"], category=w["cat"], product="某牌电暖器 NSB-200",
+                                hazard="fire", scenarios=worse, evidence="复检：温控器失效 6/20", previous=a)
+    assert b.level == "S" and b.worst_scenario == "过热引燃窗帘" and b.version == 2
+    alert = b.alerts.get()
+    assert alert.source == "assessment" and alert.level == "S" and alert.status == "draft"
+
+
+def test_assessment_versions_and_bad_scenarios(w):
+    first = services.assess_product(w["officer"], division=w["division"], category=w["cat"], product="P",
+                                    hazard="cut", scenarios=[{"name": "x", "severity": 1, "steps": ["3/4"]}],
+                                    evidence="e")
+    assert first.level == "H" and not first.alerts.exists()  # above 50 % at severity 1
+    second = services.assess_product(w["officer"], division=w["division"], category=w["cat"], product="P",
+                                     hazard="cut", scenarios=[{"name": "x", "severity": 1, "steps": ["1/20"]}],
+                                     evidence="e2", previous=first)
+    assert second.version == 2 and second.previous == first and second.level == "M"
+    with pytest.raises(ValidationError, match="revised already"):
+        services.assess_product(w["officer"], division=w["division"], category=w["cat"], product="P", hazard="cut",
+                                scenarios=[{"name": "x", "severity": 1, "steps": ["1/2"]}], evidence="e", previous=first)
+    with pytest.raises(ValidationError) as err:
+        services.assess_product(w["officer"], division=w["division"], category=w["cat"], product="P", hazard="cut",
+                                scenarios=[{"name": "坏", "severity": 5, "steps": ["1/2"]}], evidence="e")
+    assert "坏" in str(err.value)
+    with pytest.raises(ValidationError) as err:
+        services.assess_product(w["officer"], division=w["division"], category=w["cat"], product="P", hazard="cut",
+                                scenarios=[{"name": "s", "severity": 2, "steps": ["1/2", "3/2"]}], evidence="e")
+    assert "step 2" in str(err.value)
+    with pytest.raises(PermissionDenied):
+        services.assess_product(w["ent_user"], division=w["division"], category=w["cat"], product="P", hazard="cut",
+                                scenarios=[{"name": "s", "severity": 2, "steps": ["1/2"]}], evidence="e")

@@ -149,3 +149,94 @@ def test_injury_case_takes_the_hospital_weight(w):
     assert InjuryCase.objects.count() == 1
     # an enterprise user reads no injury cases (personal data of injured people)
     assert client_for(w["ent_user"]).get(reverse("risk:injurycase_list")).status_code == 403
+
+
+def test_assessment_page_parses_scenarios_and_revises(w):
+    officer = client_for(w["officer"])
+    text = "儿童触碰外壳烫伤 | 2\n- 外壳过热 | 1/2\n- 儿童接触 | 0.1\n\n过热起火 | 4\n- 温控器失效 | 1/500\n- 靠近可燃物 | 1/10\n"
+    data = {"division": "320500", "category": w["cat"].pk, "product": "某牌电暖器", "hazard": "fire",
+            "scenarios": text, "evidence": "抽检报告"}
+    bad = officer.post(reverse("risk:riskassessment_add"), {**data, "scenarios": "- 没有场景 | 1/2"})
+    assert bad.status_code == 200 and b"Line 1" in bad.content
+    bad = officer.post(reverse("risk:riskassessment_add"), {**data, "scenarios": "x | 2\n- y | 2/1"})
+    assert bad.status_code == 200 and b"step 1" in bad.content
+    from zhijian.risk.models import RiskAssessment
+
+    # an officer of another city cannot assess in Suzhou (the division is not among the choices)
+    refused = client_for(w["nanjing"]).post(reverse("risk:riskassessment_add"), data)
+    assert refused.status_code == 200 and not RiskAssessment.objects.exists()
+    response = officer.post(reverse("risk:riskassessment_add"), data)
+    assert response.status_code == 302
+
+    first = RiskAssessment.objects.get()
+    assert first.level == "S" and first.alerts.get().source == "assessment"
+    page = officer.get(first.get_absolute_url())
+    assert b'id="revise"' in page.content
+    form = officer.get(reverse("risk:riskassessment_add") + f"?previous={first.pk}")
+    assert "过热起火 | 4".encode() in form.content
+    response = officer.post(reverse("risk:riskassessment_add") + f"?previous={first.pk}",
+                            {**data, "scenarios": "x | 1\n- y | 1/20", "evidence": "复核"})
+    assert response.status_code == 302
+    second = RiskAssessment.objects.get(version=2)
+    assert second.previous == first and second.level == "M"
+    assert b'id="revise"' not in officer.get(first.get_absolute_url()).content
+
+
+def test_assessment_api(w):
+    api = APIClient()
+    api.force_login(w["officer"])
+    payload = {"division": "320500", "category": w["cat"].pk, "product": "P", "hazard": "cut", "evidence": "e",
+               "scenarios": [{"name": "割伤", "severity": 2, "steps": [{"description": "边缘锋利", "probability": "1/5"}]}]}
+    response = api.post("/api/risk/assessments/", payload, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["level"] == "S" and response.json()["probability"] == "1/5"
+    bad = api.post("/api/risk/assessments/", {**payload, "scenarios": [{"name": "x", "severity": 9, "steps": ["1/2"]}]},
+                   format="json")
+    assert bad.status_code == 400 and "scenarios" in bad.json()
+
+
+def test_injury_estimates_page_and_csv(w):
+    """Two strata (L: 2 hospitals, S: 1), weights 10 and 4; cases 3 + 1 in L, 2 in S.
+    Estimate 3·10 + 1·10 + 2·4 = 48; L totals 30 and 10, mean 20, n/(n−1)·Σ(y−ȳ)² = 2·200 = 400;
+    S has a single hospital (contributes 0): variance 400, SE 20, CV 41.7 % — unreliable."""
+    from zhijian.risk.models import SentinelHospital
+
+    hs = {code: SentinelHospital.objects.create(code=code, name=code, division_id="320505", stratum=st, weight=wt)
+          for code, st, wt in (("L1", "L", 10), ("L2", "L", 10), ("S1", "S", 4))}
+    for code, n in (("L1", 3), ("L2", 1), ("S1", 2)):
+        for i in range(n):
+            InjuryCase.objects.create(hospital=hs[code], case_number=f"{code}-{i}", treated_on=dt.date(2026, 4, 1),
+                                      diagnosis="烫伤", body_part="手", disposition="released", product=w["cat"],
+                                      narrative="x", weight=hs[code].weight)
+    page = client_for(w["officer"]).get(reverse("risk:injury_estimates"))
+    assert page.status_code == 200
+    (row,) = page.context["rows"]
+    assert row["estimate"] == 48 and row["variance"] == 400 and row["se"] == 20
+    assert abs(row["cv"] - 20 / 48) < 1e-12 and not row["reliable"]
+    assert row["ci_high"] == 48 + 1.96 * 20
+    csv_text = client_for(w["officer"]).get(reverse("risk:injury_estimates") + "?format=csv").content.decode("utf-8-sig")
+    header, line = csv_text.splitlines()[:2]
+    assert header.startswith("category,name,period,division,estimate") and ",2026,320000,48.0,20.0,0.4167," in line
+    # no cases for an enterprise user (personal data): refused
+    assert client_for(w["ent_user"]).get(reverse("risk:injury_estimates")).status_code == 403
+
+
+def test_published_alerts_are_consumer_warnings_on_the_portal(w):
+    from zhijian.risk import services
+
+    from zhijian.registry.models import Division
+
+    alert = services.open_alert(w["officer"], title="某品牌电暖器过热", division=Division.objects.get(pk="320500"),
+                                category=w["cat"], level="S", product="NSB-200 批次 20260501",
+                                description="内部：接到 3 起投诉")
+    anon = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert alert.title not in anon.get(reverse("portal:warning_list")).content.decode()
+    assert anon.get(reverse("portal:warning_detail", args=[alert.pk])).status_code == 404
+    services.move_alert(alert, w["second"], "validate")
+    services.move_alert(alert, w["officer"], "publish")
+    listing = anon.get(reverse("portal:warning_list")).content.decode()
+    assert alert.title in listing
+    detail = anon.get(reverse("portal:warning_detail", args=[alert.pk])).content.decode()
+    assert "NSB-200 批次 20260501" in detail and "内部" not in detail and w["officer"].username not in detail
+    services.move_alert(alert, w["officer"], "withdraw", reason="评估有误")
+    assert anon.get(reverse("portal:warning_detail", args=[alert.pk])).status_code == 404
