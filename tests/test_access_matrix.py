@@ -411,6 +411,9 @@ def build_risk_world(w: World, cats) -> None:
 
     for level in rk.IncidentLevel.objects.all():
         w.add(level, None, where=f"incident level {level.code}")
+    for definition in rk.SignalDefinition.objects.all():
+        w.add(definition, None, where=f"signal definition {definition.code}")
+    definition = rk.SignalDefinition.objects.get(code="complaints_cusum_city")
     owner = create_user("amx-risk-owner", "pw-amx-risk-owner", "province_admin",
                         division=m.Division.objects.get(pk=PROVINCE))
     general = rk.IncidentLevel.objects.get(code="general")
@@ -444,6 +447,10 @@ def build_risk_world(w: World, cats) -> None:
                         "probability": "1/100", "band": "> 1/1,000", "level": "S"}],
             level="S", probability="1/100", worst_scenario="起火", evidence="矩阵测试证据", assessor=owner)
         w.add(assessment, division, public=False, where=f"risk assessment {key}")
+        signal = rk.Signal.objects.create(
+            definition=definition, category=cats[0], division_id=division, week=dt.date(2026, 6, 1), observed=9,
+            statistic=4.45, threshold=4.0, series={"weeks": ["2026-06-01"], "values": [9]})
+        w.add(signal, division, public=False, where=f"signal {key}")
 
 
 def build_world() -> World:

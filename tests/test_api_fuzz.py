@@ -140,3 +140,11 @@ def test_api_has_no_server_errors(case, world, officer, officer_session, _wsgi_i
         headers={"X-CSRFToken": CSRF},
         checks=[not_a_server_error],
     )
+
+
+def test_schema_generation_has_no_warnings():
+    """drf-spectacular warnings (e.g. two choice sets named alike) fail ``check --deploy``;
+    catch them here, on every engine, not only in the production test."""
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull)

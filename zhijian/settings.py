@@ -188,7 +188,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"DivisionLevelEnum": "zhijian.registry.models.Division.Level",
                             "VerdictEnum": "zhijian.spotcheck.models.Task.Verdict",
                             "CaseKindEnum": "zhijian.complaints.models.Kind",
-                            "CaseStatusEnum": "zhijian.complaints.models.Case.Status"},
+                            "CaseChannelEnum": "zhijian.complaints.models.Channel",
+                            "CaseStatusEnum": "zhijian.complaints.models.Case.Status",
+                            "RiskLevelEnum": "zhijian.risk.models.RiskLevel",
+                            "IncidentChannelEnum": "zhijian.risk.models.Incident.Channel",
+                            "IncidentReportKindEnum": "zhijian.risk.models.IncidentReport.Kind",
+                            "ReactionKindEnum": "zhijian.risk.models.AlertReaction.Kind"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                       "LOCATION": "zhijian_cache"}}

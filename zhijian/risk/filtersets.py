@@ -57,3 +57,19 @@ class RiskAssessmentFilterSet(SearchFilterSet):
     class Meta:
         model = models.RiskAssessment
         fields = ["level", "category"]
+
+
+class SignalFilterSet(SearchFilterSet):
+    search_fields = ("category__code", "category__name", "hazard")
+
+    class Meta:
+        model = models.Signal
+        fields = ["definition", "status", "category"]
+
+
+class SignalDefinitionFilterSet(SearchFilterSet):
+    search_fields = ("code", "name")
+
+    class Meta:
+        model = models.SignalDefinition
+        fields = ["source", "method", "active"]

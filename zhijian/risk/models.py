@@ -290,6 +290,15 @@ class InjuryCase(ScopedModel, TimestampedModel):
 # --------------------------------------------------------------------------- risk assessment
 
 
+class RiskLevel(models.TextChoices):
+    """The four risk levels of the DESIGN §6.4 matrix, shared by assessments and alerts."""
+
+    SERIOUS = "S", _("serious risk")
+    HIGH = "H", _("high risk")
+    MEDIUM = "M", _("medium risk")
+    LOW = "L", _("low risk")
+
+
 class RiskAssessment(ScopedModel, TimestampedModel):
     """A risk assessment of a product by injury scenarios (DESIGN §6.4; ``matrix.py``).
 
@@ -304,9 +313,7 @@ class RiskAssessment(ScopedModel, TimestampedModel):
     hazard = models.CharField(_("hazard"), max_length=32)
     scenarios = models.JSONField(_("injury scenarios"),
                                  help_text=_("Each with a name, a severity 1-4 and steps with probabilities."))
-    level = models.CharField(_("risk level"), max_length=1,
-                             choices=[("S", _("serious risk")), ("H", _("high risk")), ("M", _("medium risk")),
-                                      ("L", _("low risk"))])
+    level = models.CharField(_("risk level"), max_length=1, choices=RiskLevel.choices)
     probability = models.CharField(_("probability of harm (worst scenario)"), max_length=64)
     worst_scenario = models.CharField(_("worst scenario"), max_length=200)
     evidence = models.TextField(_("evidence"))
@@ -330,6 +337,105 @@ class RiskAssessment(ScopedModel, TimestampedModel):
         return reverse("risk:riskassessment_detail", args=[self.pk])
 
 
+# --------------------------------------------------------------------------- signals
+
+
+class SignalDefinition(ScopedModel):
+    """How one kind of signal is detected (data): which counts, which method, its thresholds."""
+
+    class Source(models.TextChoices):
+        COMPLAINTS = "complaints", _("complaints received")
+        INJURIES = "injuries", _("injury cases")
+        UNQUALIFIED = "unqualified", _("unqualified spot-check results")
+
+    class Method(models.TextChoices):
+        CUSUM = "cusum", _("CUSUM")
+        EWMA = "ewma", _("EWMA")
+        FARRINGTON = "farrington", _("Farrington (flexible)")
+        PRR = "prr", _("PRR (product × hazard)")
+
+    code = models.SlugField(_("code"), max_length=48, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    source = models.CharField(_("counts of"), max_length=16, choices=Source.choices)
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    level = models.CharField(_("division level"), max_length=16,
+                             choices=[("county", _("county")), ("city", _("city")), ("province", _("province"))])
+    parameters = models.JSONField(_("parameters and thresholds"), default=dict)
+    active = models.BooleanField(_("active"), default=True)
+
+    scope_division = None
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("signal definition")
+        verbose_name_plural = _("signal definitions")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def public_q(cls):
+        return Q()
+
+
+class SignalRun(models.Model):
+    """One run of the signal definitions for an evaluated week (the scheduler runs each week once)."""
+
+    week = models.DateField(_("week (Monday)"), db_index=True)
+    engine = models.CharField(_("engine"), max_length=16)
+    started = models.DateTimeField(_("started"))
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+    alarms = models.JSONField(_("alarms per definition"), default=dict)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-started"]
+        verbose_name = _("signal run")
+
+    def __str__(self):
+        return f"{self.week} {self.engine}"
+
+
+class Signal(ScopedModel, TimestampedModel):
+    """The result of a definition for one product category (× hazard) × division at one week."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("new")
+        DISMISSED = "dismissed", _("dismissed")
+        ALERTED = "alerted", _("alert opened")
+
+    definition = models.ForeignKey(SignalDefinition, models.PROTECT, related_name="signals",
+                                   verbose_name=_("signal definition"))
+    category = models.ForeignKey("registry.ProductCategory", models.PROTECT, related_name="signals",
+                                 verbose_name=_("product category"))
+    hazard = models.CharField(_("hazard"), max_length=32, blank=True)
+    division = models.ForeignKey("registry.Division", models.PROTECT, related_name="signals",
+                                 verbose_name=_("division"))
+    week = models.DateField(_("week (Monday)"))
+    observed = models.FloatField(_("observed"))
+    statistic = models.FloatField(_("statistic"))
+    threshold = models.FloatField(_("threshold"))
+    series = models.JSONField(_("series"), default=dict)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    alert = models.ForeignKey("Alert", models.SET_NULL, null=True, blank=True, related_name="signals",
+                              verbose_name=_("risk alert"))
+
+    scope_division = "division"
+
+    class Meta:
+        ordering = ["-week", "definition", "category"]
+        verbose_name = _("signal")
+        verbose_name_plural = _("signals")
+        constraints = [models.UniqueConstraint(fields=["definition", "category", "hazard", "division", "week"],
+                                               name="uniq_signal_per_week")]
+
+    def __str__(self):
+        return f"{self.definition.code} {self.category_id} {self.division_id} {self.week}"
+
+    def get_absolute_url(self):
+        return reverse("risk:signal_detail", args=[self.pk])
+
+
 # --------------------------------------------------------------------------- alerts
 
 
@@ -343,11 +449,7 @@ class Alert(ScopedModel, TimestampedModel):
         CLOSED = "closed", _("closed")
         WITHDRAWN = "withdrawn", _("withdrawn")
 
-    class Level(models.TextChoices):
-        SERIOUS = "S", _("serious risk")
-        HIGH = "H", _("high risk")
-        MEDIUM = "M", _("medium risk")
-        LOW = "L", _("low risk")
+    Level = RiskLevel
 
     class Source(models.TextChoices):
         INCIDENT = "incident", _("major quality incident")

@@ -11,6 +11,8 @@ MENU = [
         MenuItem("risk:incident_list", models.Incident),
         MenuItem("risk:alert_list", models.Alert),
         MenuItem("risk:riskassessment_list", models.RiskAssessment),
+        MenuItem("risk:signal_list", models.Signal),
+        MenuItem("risk:signaldefinition_list", models.SignalDefinition),
         MenuItem("risk:injurycase_list", models.InjuryCase),
         MenuItem("risk:injury_estimates", label=_("Injury estimates"), staff_only=True),
         MenuItem("risk:sentinelhospital_list", models.SentinelHospital),

@@ -9,11 +9,12 @@ Published alerts reach the public as consumer warnings on the portal.
 ROLE_PERMISSIONS = {
     "province_admin": {"risk.incidentlevel": "vacd", "risk.incident": "vacd", "risk.sentinelhospital": "vacd",
                        "risk.injurycase": "vacd", "risk.alert": "vacd", "risk.alertreaction": "vacd",
-                       "risk.riskassessment": "vacd"},
+                       "risk.riskassessment": "vacd", "risk.signal": "vc", "risk.signaldefinition": "vacd"},
     "officer": {"risk.incidentlevel": "v", "risk.incident": "vac", "risk.sentinelhospital": "vac",
                 "risk.injurycase": "vac", "risk.alert": "vac", "risk.alertreaction": "vac",
-                "risk.riskassessment": "vac"},
-    "inspector": {"risk.incidentlevel": "v", "risk.incident": "v", "risk.alert": "v", "risk.riskassessment": "v"},
+                "risk.riskassessment": "vac", "risk.signal": "vc", "risk.signaldefinition": "v"},
+    "inspector": {"risk.incidentlevel": "v", "risk.incident": "v", "risk.alert": "v", "risk.riskassessment": "v",
+                  "risk.signal": "v", "risk.signaldefinition": "v"},
     "enterprise": {"risk.incidentlevel": "v", "risk.incident": "va"},
     "agency": {"risk.incidentlevel": "v", "risk.alert": "v"},
 }

@@ -33,7 +33,7 @@ from zhijian.credit.services import record_event as record_credit_event
 
 from . import matrix
 from .models import (Alert, AlertEvent, AlertReaction, Incident, IncidentEvent, IncidentLevel, IncidentReport,
-                     RiskAssessment)
+                     RiskAssessment, Signal)
 
 OFFICERS = (S.ROLE_PROVINCE_ADMIN, S.ROLE_OFFICER)
 # the default emergency-plan steps of an alert (应急预案), editable per alert
@@ -479,3 +479,44 @@ def hand_off_to_spotcheck(alert: Alert, user, *, now: dt.datetime | None = None)
         plan.scope_divisions.set([alert.division_id])
     _alert_event(alert, AlertEvent.Type.HANDED_OFF, user, now, to="spotcheck_plan", plan=plan.pk)
     return plan
+
+
+# --------------------------------------------------------------------------- signals
+
+
+def _locked_signal(signal: Signal, user) -> Signal:
+    _officer_only(user)
+    locked = Signal.objects.restrict(user, "change").select_for_update().filter(pk=signal.pk).first()
+    if locked is None:
+        raise PermissionDenied(_("This signal is outside your scope."))
+    if locked.status != Signal.Status.NEW:
+        raise ValidationError(_("The signal has been dealt with already."))
+    return locked
+
+
+@transaction.atomic
+def alert_from_signal(signal: Signal, user, *, now: dt.datetime | None = None) -> Alert:
+    """Open a risk alert (source: signal) for a new signal; the signal points to it."""
+    signal = _locked_signal(signal, user)
+    alert = open_alert(user, title=_("Signal: %(category)s in %(division)s, week of %(week)s") % {
+        "category": signal.category.name, "division": signal.division.name, "week": signal.week},
+        division=signal.division, category=signal.category, level=Alert.Level.MEDIUM, source=Alert.Source.SIGNAL,
+        hazard=signal.hazard, description=_("%(definition)s: observed %(observed)g, statistic %(statistic).2f above "
+                                            "%(threshold).2f.") % {
+            "definition": signal.definition.name, "observed": signal.observed, "statistic": signal.statistic,
+            "threshold": signal.threshold}, now=now)
+    signal.status = Signal.Status.ALERTED
+    signal.alert = alert
+    signal.save()
+    return alert
+
+
+@transaction.atomic
+def dismiss_signal(signal: Signal, user, *, reason: str) -> Signal:
+    signal = _locked_signal(signal, user)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason for dismissing the signal.")})
+    signal.status = Signal.Status.DISMISSED
+    signal.series = {**signal.series, "dismissed": reason.strip()}
+    signal.save()
+    return signal

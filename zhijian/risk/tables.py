@@ -62,3 +62,20 @@ class RiskAssessmentTable(BaseTable):
         model = models.RiskAssessment
         fields = ("product", "category", "hazard", "level", "probability", "worst_scenario", "version", "assessor",
                   "created")
+
+
+class SignalTable(BaseTable):
+    week = tables.Column(linkify=True)
+
+    class Meta(BaseTable.Meta):
+        model = models.Signal
+        fields = ("week", "definition", "category", "hazard", "division", "observed", "statistic", "threshold",
+                  "status")
+
+
+class SignalDefinitionTable(BaseTable):
+    name = tables.Column(linkify=True)
+
+    class Meta(BaseTable.Meta):
+        model = models.SignalDefinition
+        fields = ("code", "name", "source", "method", "level", "active")

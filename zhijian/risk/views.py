@@ -22,9 +22,10 @@ from zhijian.core.scope import ROLE_ENTERPRISE, scope_for
 
 from . import forms, models, services
 from .filtersets import (AlertFilterSet, IncidentFilterSet, IncidentLevelFilterSet, InjuryCaseFilterSet,
-                         RiskAssessmentFilterSet, SentinelHospitalFilterSet)
+                         RiskAssessmentFilterSet, SentinelHospitalFilterSet, SignalDefinitionFilterSet,
+                         SignalFilterSet)
 from .tables import (AlertTable, IncidentLevelTable, IncidentTable, InjuryCaseTable, RiskAssessmentTable,
-                     SentinelHospitalTable)
+                     SentinelHospitalTable, SignalDefinitionTable, SignalTable)
 
 
 def error_messages(exc: ValidationError) -> list[str]:
@@ -334,6 +335,64 @@ class RiskAssessmentDetailView(generic.ObjectDetailView):
 
 
 # --------------------------------------------------------------------------- injury surveillance
+
+
+class SignalListView(generic.ObjectListView):
+    model = models.Signal
+    queryset = models.Signal.objects.select_related("definition", "category", "division")
+    filterset_class = SignalFilterSet
+    table_class = SignalTable
+    filter_fields = ("definition", "status", "category")
+
+
+class SignalDetailView(generic.ObjectDetailView):
+    model = models.Signal
+    queryset = models.Signal.objects.select_related("definition", "category", "division", "alert")
+    detail_fields = ("definition", "category", "hazard", "division", "week", "observed", "statistic", "threshold",
+                     "status", "alert")
+
+    def get_extra_context(self, obj):
+        can_change = (scope_for(self.request.user).role in services.OFFICERS
+                      and models.Signal.objects.is_allowed(self.request.user, "change", obj))
+        return {"chart": obj.series, "method": obj.definition.method,
+                "can_act": can_change and obj.status == models.Signal.Status.NEW,
+                "edit_url": None, "delete_url": None}
+
+
+class SignalStepView(generic.ScopedObjectMixin, View):
+    """POST: open a risk alert from a signal, or dismiss it."""
+
+    model = models.Signal
+
+    def post(self, request, pk, step):
+        signal = get_object_or_404(models.Signal.objects.restrict(request.user, "view"), pk=pk)
+        try:
+            if step == "alert":
+                alert = services.alert_from_signal(signal, request.user)
+                messages.success(request, _("Alert %(number)s opened.") % {"number": alert.number})
+                return redirect(alert.get_absolute_url())
+            if step == "dismiss":
+                services.dismiss_signal(signal, request.user, reason=request.POST.get("reason", ""))
+                messages.success(request, _("Signal dismissed."))
+            else:
+                raise Http404
+        except ValidationError as exc:
+            for message in error_messages(exc):
+                messages.error(request, message)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or _("This is outside your scope."))
+        return redirect(signal.get_absolute_url())
+
+
+class SignalDefinitionListView(generic.ObjectListView):
+    model = models.SignalDefinition
+    filterset_class = SignalDefinitionFilterSet
+    table_class = SignalDefinitionTable
+
+
+class SignalDefinitionDetailView(generic.ObjectDetailView):
+    model = models.SignalDefinition
+    detail_fields = ("code", "name", "source", "method", "level", "parameters", "active")
 
 
 def injury_estimate_rows(user, *, period: str = "year", by: str = "province") -> list[dict]:

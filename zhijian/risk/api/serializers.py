@@ -146,3 +146,22 @@ class RiskAssessmentSerializer(ScopedModelSerializer):
                   "scenarios", "level", "probability", "worst_scenario", "evidence", "assessor", "version",
                   "previous", "created", "last_updated"]
         read_only_fields = ["level", "probability", "worst_scenario", "assessor", "version"]
+
+
+class SignalDefinitionSerializer(ScopedModelSerializer):
+    class Meta:
+        model = models.SignalDefinition
+        fields = ["id", "code", "name", "source", "method", "level", "parameters", "active"]
+
+
+class SignalSerializer(ScopedModelSerializer):
+    category_detail = BriefProductCategorySerializer(source="category", read_only=True)
+    division_detail = BriefDivisionSerializer(source="division", read_only=True)
+    definition_code = serializers.CharField(source="definition.code", read_only=True)
+
+    class Meta:
+        model = models.Signal
+        fields = ["id", "definition", "definition_code", "category", "category_detail", "hazard", "division",
+                  "division_detail", "week", "observed", "statistic", "threshold", "series", "status", "alert",
+                  "created", "last_updated"]
+        read_only_fields = fields

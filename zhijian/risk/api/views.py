@@ -177,3 +177,34 @@ class RiskAssessmentViewSet(ScopedReadViewSet):
             scenarios=scenarios, evidence=d["evidence"], previous=d.get("previous")))
         return Response(s.RiskAssessmentSerializer(assessment, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
+
+
+class SignalDefinitionViewSet(ScopedModelViewSet):
+    """How signals are detected (data): counts, method, parameters and thresholds."""
+
+    queryset = models.SignalDefinition.objects.all()
+    serializer_class = s.SignalDefinitionSerializer
+    lookup_value_regex = PK
+
+
+class SignalViewSet(ScopedReadViewSet):
+    """Signals found by the weekly runs, with their series; open an alert from one or dismiss it."""
+
+    queryset = models.Signal.objects.select_related("definition", "category", "division")
+    serializer_class = s.SignalSerializer
+    ordering_fields = ["week", "statistic", "status"]
+
+    @extend_schema(request=None, responses=s.AlertSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def alert(self, request, pk=None, format=None):
+        alert = run_service(lambda: services.alert_from_signal(self.get_object(), request.user))
+        return Response(s.AlertSerializer(alert, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.SignalSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def dismiss(self, request, pk=None, format=None):
+        body = s.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        signal = run_service(lambda: services.dismiss_signal(self.get_object(), request.user,
+                                                             reason=body.validated_data["reason"]))
+        return Response(s.SignalSerializer(signal, context={"request": request}).data)

@@ -59,6 +59,15 @@ class Command(BaseCommand):
             promoted = promote_long_abnormal(day)
             # Registry rows imported in bulk bypassed the signal that records their events.
             synced = sum(sync_registry_events(day).values())
+        try:  # the weekly signal run of the risk app (once per evaluated week)
+            from zhijian.risk.signal_run import run_if_due
+
+            with change_context(source="cli"):
+                signal_run = run_if_due(day, engine=engine)
+            if signal_run is not None:
+                self.stdout.write(f"signals for the week of {signal_run.week}: {signal_run.alarms}")
+        except Exception as exc:  # noqa: BLE001 - grading must not wait on the signals
+            self.stderr.write(f"signal run failed: {type(exc).__name__}: {exc}")
         if synced:
             self.stdout.write(f"{synced} credit event(s) added from registry records")
         if promoted:
