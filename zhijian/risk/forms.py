@@ -2,6 +2,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zhijian.complaints.hazards import HAZARDS
 from zhijian.core.forms import ScopedModelForm
 from zhijian.registry.models import Division, Enterprise, ProductCategory
 
@@ -136,7 +137,7 @@ class RiskAssessmentForm(forms.Form):
     category = forms.ModelChoiceField(label=_("product category"),
                                       queryset=ProductCategory.objects.filter(active=True).order_by("code"))
     product = forms.CharField(label=_("product (brand, model, batch, barcode)"), max_length=255)
-    hazard = forms.CharField(label=_("hazard"), max_length=32)
+    hazard = forms.ChoiceField(label=_("hazard"), choices=HAZARDS)
     scenarios = forms.CharField(label=_("injury scenarios"), widget=forms.Textarea(attrs={"rows": 10}),
                                 help_text=SCENARIO_HELP)
     evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from zhijian.complaints.hazards import HAZARDS
 from zhijian.core.models import ScopedModel, TimestampedModel
 
 # --------------------------------------------------------------------------- history events
@@ -264,7 +265,7 @@ class InjuryCase(ScopedModel, TimestampedModel):
                                 related_name="injury_cases", verbose_name=_("product"))
     product_2 = models.ForeignKey("registry.ProductCategory", models.PROTECT, null=True, blank=True,
                                   related_name="injury_cases_2", verbose_name=_("second product"))
-    hazard = models.CharField(_("hazard"), max_length=32, blank=True)
+    hazard = models.CharField(_("hazard"), max_length=32, blank=True, choices=HAZARDS)
     narrative = models.TextField(_("narrative"))
     weight = models.DecimalField(_("case weight"), max_digits=10, decimal_places=4,
                                  help_text=_("The hospital's weight when the case was entered."))
@@ -310,7 +311,7 @@ class RiskAssessment(ScopedModel, TimestampedModel):
     category = models.ForeignKey("registry.ProductCategory", models.PROTECT, related_name="risk_assessments",
                                  verbose_name=_("product category"))
     product = models.CharField(_("product (brand, model, batch, barcode)"), max_length=255)
-    hazard = models.CharField(_("hazard"), max_length=32)
+    hazard = models.CharField(_("hazard"), max_length=32, choices=HAZARDS)
     scenarios = models.JSONField(_("injury scenarios"),
                                  help_text=_("Each with a name, a severity 1-4 and steps with probabilities."))
     level = models.CharField(_("risk level"), max_length=1, choices=RiskLevel.choices)
@@ -408,7 +409,7 @@ class Signal(ScopedModel, TimestampedModel):
                                    verbose_name=_("signal definition"))
     category = models.ForeignKey("registry.ProductCategory", models.PROTECT, related_name="signals",
                                  verbose_name=_("product category"))
-    hazard = models.CharField(_("hazard"), max_length=32, blank=True)
+    hazard = models.CharField(_("hazard"), max_length=32, blank=True, choices=HAZARDS)
     division = models.ForeignKey("registry.Division", models.PROTECT, related_name="signals",
                                  verbose_name=_("division"))
     week = models.DateField(_("week (Monday)"))
@@ -464,7 +465,7 @@ class Alert(ScopedModel, TimestampedModel):
     category = models.ForeignKey("registry.ProductCategory", models.PROTECT, related_name="alerts",
                                  verbose_name=_("product category"))
     product = models.CharField(_("product (brand, model, batch, barcode)"), max_length=255, blank=True)
-    hazard = models.CharField(_("hazard"), max_length=32, blank=True)
+    hazard = models.CharField(_("hazard"), max_length=32, blank=True, choices=HAZARDS)
     level = models.CharField(_("risk level"), max_length=1, choices=Level.choices)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     incident = models.ForeignKey(Incident, models.SET_NULL, null=True, blank=True, related_name="alerts",
@@ -539,6 +540,7 @@ class AlertEvent(HistoryEvent):
         STEP_DONE = "step_done", _("emergency-plan step done")
         REACTION = "reaction", _("reaction of a bureau")
         HANDED_OFF = "handed_off", _("handed off")
+        ASSESSED = "assessed", _("risk assessed")
 
     alert = models.ForeignKey(Alert, models.CASCADE, related_name="events")
     type = models.CharField(max_length=32, choices=Type.choices)

@@ -281,12 +281,20 @@ def _fraction_text(p) -> str:
 
 @transaction.atomic
 def assess_product(user, *, division, category, product: str, hazard: str, scenarios: list, evidence: str,
-                   previous: RiskAssessment | None = None, now: dt.datetime | None = None) -> RiskAssessment:
+                   previous: RiskAssessment | None = None, alert: Alert | None = None,
+                   now: dt.datetime | None = None) -> RiskAssessment:
     """Assess a product by its injury scenarios (``matrix.assess``: the product's level is its
-    worst scenario's). ``previous`` makes this a new version of that assessment. A serious
-    risk opens a risk alert (source: assessment) owned by the assessor."""
+    worst scenario's). ``previous`` makes this a new version of that assessment.
+
+    ``alert``: the open alert the assessment is made for (from a signal, an incident, by hand);
+    the alert is linked to it and takes the serious level when the assessment finds a serious
+    risk. Without an alert, a serious risk opens one (source: assessment) owned by the assessor."""
     now = now or timezone.now()
     _officer_only(user)
+    if alert is not None:
+        alert = _locked_alert(alert, user)
+        if alert.status in (Alert.Status.CLOSED, Alert.Status.WITHDRAWN):
+            raise ValidationError(_("The alert is closed."))
     if not (evidence or "").strip():
         raise ValidationError({"evidence": _("Give the evidence the assessment rests on (tests, incidents, "
                                              "literature).")})
@@ -314,7 +322,19 @@ def assess_product(user, *, division, category, product: str, hazard: str, scena
     assessment.full_clean()
     assessment.save()
     _require_allowed(user, "add", assessment)
-    if result.level == "S" and not Alert.objects.filter(assessment__in=[assessment.pk] + (
+    if alert is not None:
+        alert.assessment = assessment
+        raised = result.level == Alert.Level.SERIOUS and alert.level != Alert.Level.SERIOUS
+        if raised:
+            alert.level = Alert.Level.SERIOUS
+        if not alert.product:
+            alert.product = assessment.product
+        if not alert.hazard:
+            alert.hazard = assessment.hazard
+        alert.save()
+        _alert_event(alert, AlertEvent.Type.ASSESSED, user, now, assessment=assessment.pk, level=result.level,
+                     version=assessment.version, **({"level_raised": True} if raised else {}))
+    elif result.level == "S" and not Alert.objects.filter(assessment__in=[assessment.pk] + (
             [previous.pk] if previous else [])).exists():
         open_alert(user, title=_("Serious risk: %(product)s") % {"product": assessment.product},
                    division=division, category=category, level=Alert.Level.SERIOUS, source=Alert.Source.ASSESSMENT,

@@ -73,7 +73,8 @@ class _ServiceFormView(generic.ScopedObjectMixin, View):
 
 
 class DashboardView(generic.ScopedObjectMixin, View):
-    """Incidents whose follow-up report is missing or whose first report was late; open alerts."""
+    """Incidents whose follow-up report is missing or whose first report was late; open alerts;
+    new signals."""
 
     model = models.Incident
 
@@ -85,9 +86,11 @@ class DashboardView(generic.ScopedObjectMixin, View):
         alerts = (models.Alert.objects.restrict(request.user, "view")
                   .exclude(status__in=[models.Alert.Status.CLOSED, models.Alert.Status.WITHDRAWN])
                   .select_related("category", "division").order_by("level", "-created")[:50])
+        new_signals = (models.Signal.objects.restrict(request.user, "view").filter(status=models.Signal.Status.NEW)
+                       .select_related("definition", "category", "division").order_by("-week", "-statistic")[:50])
         return render(request, "risk/dashboard.html", {
             **self.model_context(), "follow_up": overdue["follow_up"], "late": overdue["late_first_report"],
-            "alerts": alerts, "now": now})
+            "alerts": alerts, "signals": new_signals, "now": now})
 
 
 # --------------------------------------------------------------------------- incidents
@@ -209,7 +212,7 @@ class AlertDetailView(generic.ObjectDetailView):
     model = models.Alert
     queryset = models.Alert.objects.select_related("category", "division", "incident", "owner")
     detail_fields = ("number", "title", "division", "category", "product", "hazard", "level", "source",
-                     "incident", "owner", "description", "measures", "status", "published_at", "closed_at")
+                     "incident", "assessment", "owner", "description", "measures", "status", "published_at", "closed_at")
 
     def get_extra_context(self, obj):
         user = self.request.user
@@ -223,6 +226,8 @@ class AlertDetailView(generic.ObjectDetailView):
             "events": obj.events.select_related("user"),
             "moves": moves,
             "can_change": can_change,
+            "assess_url": (reverse("risk:riskassessment_add") + f"?alert={obj.pk}") if can_change and obj.status in (
+                models.Alert.Status.DRAFT, models.Alert.Status.VALIDATED, models.Alert.Status.PUBLISHED) else None,
             "can_hand_off": can_change and obj.status in (models.Alert.Status.VALIDATED, models.Alert.Status.PUBLISHED),
             "reaction_form": forms.ReactionForm() if obj.status == models.Alert.Status.PUBLISHED
             and scope_for(user).role in services.OFFICERS else None,
@@ -296,24 +301,34 @@ class RiskAssessmentAddView(_ServiceFormView):
             return None
         return get_object_or_404(models.RiskAssessment.objects.restrict(self.request.user, "change"), pk=pk)
 
+    def alert(self):
+        """``?alert=<id>``: the open alert this assessment is made for (filled in from it)."""
+        pk = self.request.GET.get("alert") or self.request.POST.get("alert")
+        if not pk or not str(pk).isdigit():
+            return None
+        return get_object_or_404(models.Alert.objects.restrict(self.request.user, "change"), pk=pk)
+
     def form(self, data=None):
-        prev = self.previous()
+        prev, alert = self.previous(), self.alert()
         initial = None
         if prev is not None and data is None:
             initial = {"division": prev.division_id, "category": prev.category_id, "product": prev.product,
                        "hazard": prev.hazard, "scenarios": forms.scenarios_text(prev.scenarios)}
+        elif alert is not None and data is None:
+            initial = {"division": alert.division_id, "category": alert.category_id, "product": alert.product,
+                       "hazard": alert.hazard}
         return forms.RiskAssessmentForm(data, user=self.request.user, initial=initial)
 
     def render_form(self, form, status=200):
-        prev = self.previous()
         return render(self.request, self.template_name, {
-            **self.model_context(), "form": form, "title": self.title, "previous": prev}, status=status)
+            **self.model_context(), "form": form, "title": self.title, "previous": self.previous(),
+            "for_alert": self.alert()}, status=status)
 
     def run(self, form):
         d = form.cleaned_data
         return services.assess_product(self.request.user, division=d["division"], category=d["category"],
                                        product=d["product"], hazard=d["hazard"], scenarios=d["scenarios"],
-                                       evidence=d["evidence"], previous=self.previous())
+                                       evidence=d["evidence"], previous=self.previous(), alert=self.alert())
 
     def done_message(self, obj):
         return _("Assessed: %(level)s (version %(version)d).") % {"level": obj.get_level_display(),
@@ -329,7 +344,8 @@ class RiskAssessmentDetailView(generic.ObjectDetailView):
     def get_extra_context(self, obj):
         latest = not hasattr(obj, "next_version")
         can_revise = latest and models.RiskAssessment.objects.is_allowed(self.request.user, "change", obj)
-        return {"scenario_rows": obj.scenarios, "alerts": obj.alerts.all(),
+        rows = [{**sc, "level_label": models.RiskLevel(sc["level"]).label} for sc in obj.scenarios]
+        return {"scenario_rows": rows, "alerts": obj.alerts.all(),
                 "revise_url": (reverse("risk:riskassessment_add") + f"?previous={obj.pk}") if can_revise else None,
                 "edit_url": None, "delete_url": None}
 

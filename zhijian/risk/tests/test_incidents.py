@@ -257,3 +257,27 @@ def test_assessment_versions_and_bad_scenarios(w):
     with pytest.raises(PermissionDenied):
         services.assess_product(w["ent_user"], division=w["division"], category=w["cat"], product="P", hazard="cut",
                                 scenarios=[{"name": "s", "severity": 2, "steps": ["1/2"]}], evidence="e")
+
+
+def test_assessment_made_for_an_alert_links_it_and_raises_its_level(w):
+    alert = services.open_alert(w["officer"], title="投诉激增：电暖器", division=w["division"], category=w["cat"],
+                                level=Alert.Level.MEDIUM, hazard="fire")
+    worse = [HEATER[0], {**HEATER[1], "steps": [{"description": "温控器失效", "probability": "1/500"},
+                                               {"description": "靠近可燃物", "probability": "1/10"}]}]
+    with pytest.raises(PermissionDenied):  # another city's officer cannot assess for this alert
+        services.assess_product(w["nanjing"], division=Division.objects.get(pk="320102"), category=w["cat"],
+                                product="某牌电暖器", hazard="fire", scenarios=worse, evidence="e", alert=alert)
+    a = services.assess_product(w["officer"], division=w["division"], category=w["cat"], product="某牌电暖器 NSB-200",
+                                hazard="fire", scenarios=worse, evidence="复检：温控器失效 6/20", alert=alert)
+    alert.refresh_from_db()
+    assert a.level == "S" and alert.assessment == a and alert.level == "S" and alert.product == "某牌电暖器 NSB-200"
+    assert Alert.objects.count() == 1  # no second alert for the same case
+    event = alert.events.get(type="assessed")
+    assert event.parameters == {"assessment": a.pk, "level": "S", "version": 1, "level_raised": True}
+    services.move_alert(alert, w["second"], "validate")
+    services.move_alert(alert, w["officer"], "publish")
+    services.move_alert(alert, w["officer"], "close")
+    with pytest.raises(ValidationError, match="closed"):
+        services.assess_product(w["officer"], division=w["division"], category=w["cat"], product="P", hazard="fire",
+                                scenarios=worse, evidence="e", alert=alert)
+    assert verify_chain().ok

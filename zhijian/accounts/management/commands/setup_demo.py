@@ -1,7 +1,9 @@
 """Load the demo data set and create one demo account per role (for ``make run``)."""
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import translation
 
 from zhijian.accounts.models import APIToken
 from zhijian.accounts.services import create_user
@@ -20,7 +22,13 @@ class Command(BaseCommand):
         parser.add_argument("--enterprises", type=int, default=None,
                             help="number of demo enterprises (default: the demo scale's 20,000)")
 
-    def handle(self, *args, seed, password, enterprises=None, **options):
+    def handle(self, *args, **options):
+        # The texts the demo stores (reasons, titles, event notes) are in the deployment's
+        # language, whichever language the caller had active.
+        with translation.override(settings.LANGUAGE_CODE):
+            self.load(**options)
+
+    def load(self, *, seed, password, enterprises=None, **options):
         from zhijian.registry.generator import load_demo
         from zhijian.registry.models import Division, Enterprise, Inspector, Lab
 
