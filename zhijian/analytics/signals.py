@@ -341,29 +341,10 @@ def _x_new(names, levels, wtime_now, p):
     return np.array(x)
 
 
-def farrington_flexible(counts, dates_or_week_index=None, *, freq=52, b=5, w=3, reweight=True,
-                        weights_threshold=2.58, alpha=0.05, trend=True, p_threshold_trend=1.0,
-                        limit54=(5, 4), no_periods=10, past_weeks_not_included=26,
-                        threshold_method="nbPlugin", positions=None) -> FarringtonResult:
-    """Farrington flexible (surveillance::farringtonFlexible) on one count series.
-
-    ``dates_or_week_index``: None or consecutive integers (week index: a year back is
-    ``freq`` positions back, as the package with ``epochAsDate = FALSE``), or weekly dates
-    (a year back is the same date a year earlier moved to the nearest same weekday, as the
-    package with ``epochAsDate = TRUE``). ``positions``: 0-based positions to evaluate
-    (default every position from ``freq·b + w``, the package's default range).
-
-    Defaults are the Noufaily et al. (2012) settings advised in the package: b = 5, w = 3,
-    reweighting with Anscombe residuals above 2.58, trend kept when p < 1 (that is, nearly
-    always, if it does not extrapolate), 10 seasonal periods, the last 26 weeks left out of
-    the baseline, the negative-binomial plug-in threshold at α = 0.05, and no alarm when the
-    last 4 weeks (current included) hold fewer than 5 cases. Population offsets and the
-    "delta" threshold of the 1996 method are not implemented.
-    """
-    y_all = np.asarray(counts, dtype=float)
-    if y_all.ndim != 1 or not np.all(np.isfinite(y_all)) or np.any(y_all < 0) or np.any(y_all != np.round(y_all)):
-        raise ValueError("counts must be a one-dimensional series of non-negative integers (no missing values)")
-    n = len(y_all)
+def _check_farrington(n, dates_or_week_index, freq, b, w, limit54, past_weeks_not_included, threshold_method,
+                      positions):
+    """The checks of farrington_flexible shared by the batch version: (dates or None, positions,
+    past_weeks_not_included)."""
     if threshold_method not in ("nbPlugin", "muan"):
         raise ValueError('threshold_method must be "nbPlugin" or "muan"')
     if not (limit54[0] >= 0 and limit54[1] > 0):
@@ -387,6 +368,60 @@ def farrington_flexible(counts, dates_or_week_index=None, *, freq=52, b=5, w=3, 
     positions = np.asarray(list(positions), dtype=int)
     if len(positions) and (positions.min() < 0 or positions.max() >= n):
         raise ValueError("positions out of range")
+    return dates, positions, past_weeks_not_included
+
+
+def _baseline_rows(k, n, dates, date_pos, freq, b, w, no_periods, past_weeks_not_included):
+    """The baseline of the week at 1-based position k; it depends on time only: (idx: 1-based
+    positions used, wtime, wtime_now, groups: block of each used position)."""
+    if dates is None:
+        refs = [k - i * freq for i in range(b + 1)]
+        if min(refs) < 1:
+            raise ValueError("Some reference time points did not exist; decrease 'b' or postpone 'range'.")
+    else:
+        try:
+            refs = [date_pos[d] for d in _reference_dates(dates[k - 1], b)]
+        except KeyError:
+            raise ValueError("Some reference time points did not exist; decrease 'b' or postpone 'range'.") from None
+    blocks = _blocks(refs, n, k, b, w, no_periods)
+    lo = max(k - past_weeks_not_included, 0)
+    blocks[lo:k + 1] = np.nan
+    idx = np.flatnonzero(~np.isnan(blocks[1:])) + 1     # 1-based positions used
+    if dates is None:
+        wtime = idx.astype(float)
+        wtime_now = float(k)
+    else:
+        first = dates[idx[0] - 1]
+        wtime = np.array([(dates[i - 1] - first).days / 7.0 for i in idx])
+        wtime_now = (dates[k - 1] - first).days / 7.0
+    return idx, wtime, wtime_now, blocks[idx]
+
+
+def farrington_flexible(counts, dates_or_week_index=None, *, freq=52, b=5, w=3, reweight=True,
+                        weights_threshold=2.58, alpha=0.05, trend=True, p_threshold_trend=1.0,
+                        limit54=(5, 4), no_periods=10, past_weeks_not_included=26,
+                        threshold_method="nbPlugin", positions=None) -> FarringtonResult:
+    """Farrington flexible (surveillance::farringtonFlexible) on one count series.
+
+    ``dates_or_week_index``: None or consecutive integers (week index: a year back is
+    ``freq`` positions back, as the package with ``epochAsDate = FALSE``), or weekly dates
+    (a year back is the same date a year earlier moved to the nearest same weekday, as the
+    package with ``epochAsDate = TRUE``). ``positions``: 0-based positions to evaluate
+    (default every position from ``freq·b + w``, the package's default range).
+
+    Defaults are the Noufaily et al. (2012) settings advised in the package: b = 5, w = 3,
+    reweighting with Anscombe residuals above 2.58, trend kept when p < 1 (that is, nearly
+    always, if it does not extrapolate), 10 seasonal periods, the last 26 weeks left out of
+    the baseline, the negative-binomial plug-in threshold at α = 0.05, and no alarm when the
+    last 4 weeks (current included) hold fewer than 5 cases. Population offsets and the
+    "delta" threshold of the 1996 method are not implemented.
+    """
+    y_all = np.asarray(counts, dtype=float)
+    if y_all.ndim != 1 or not np.all(np.isfinite(y_all)) or np.any(y_all < 0) or np.any(y_all != np.round(y_all)):
+        raise ValueError("counts must be a one-dimensional series of non-negative integers (no missing values)")
+    n = len(y_all)
+    dates, positions, past_weeks_not_included = _check_farrington(
+        n, dates_or_week_index, freq, b, w, limit54, past_weeks_not_included, threshold_method, positions)
     factors = no_periods != 1
     date_pos = {d: i + 1 for i, d in enumerate(dates)} if dates is not None else None
     m = len(positions)
@@ -396,28 +431,9 @@ def farrington_flexible(counts, dates_or_week_index=None, *, freq=52, b=5, w=3, 
     y_ext = np.concatenate([[np.nan], y_all])          # 1-based like R
     for out_i, pos in enumerate(positions):
         k = int(pos) + 1
-        if dates is None:
-            refs = [k - i * freq for i in range(b + 1)]
-            if min(refs) < 1:
-                raise ValueError("Some reference time points did not exist; decrease 'b' or postpone 'range'.")
-        else:
-            try:
-                refs = [date_pos[d] for d in _reference_dates(dates[k - 1], b)]
-            except KeyError:
-                raise ValueError("Some reference time points did not exist; decrease 'b' or postpone 'range'.") from None
-        blocks = _blocks(refs, n, k, b, w, no_periods)
-        lo = max(k - past_weeks_not_included, 0)
-        blocks[lo:k + 1] = np.nan
-        idx = np.flatnonzero(~np.isnan(blocks[1:])) + 1     # 1-based positions used
-        if dates is None:
-            wtime = idx.astype(float)
-            wtime_now = float(k)
-        else:
-            first = dates[idx[0] - 1]
-            wtime = np.array([(dates[i - 1] - first).days / 7.0 for i in idx])
-            wtime_now = (dates[k - 1] - first).days / 7.0
+        idx, wtime, wtime_now, groups = _baseline_rows(k, n, dates, date_pos, freq, b, w, no_periods,
+                                                       past_weeks_not_included)
         y = y_ext[idx]
-        groups = blocks[idx]
 
         fitted = _fit_flexible(y, wtime, groups, trend, factors, reweight, weights_threshold)
         if fitted is None:
