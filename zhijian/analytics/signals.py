@@ -677,30 +677,38 @@ def _irls_batch(y, t, g, n_groups, trend, prior, maxit=25, eps=1e-8):
     converged = np.zeros(s_, dtype=bool)
     iterations = np.zeros(s_, dtype=int)
     active = np.arange(s_)
+    tt = t[None, :]
     for it in range(maxit):
-        yy, mm, ee, pr = y[active], mu[active], eta[active], prior[active]
-        z = ee + (yy - mm) / mm
-        w = pr * mm
-        a_ = w @ onehot
-        r = (w * z) @ onehot
-        with np.errstate(divide="ignore", invalid="ignore"):
+        every = len(active) == s_
+        yy, mm, ee, pr = (y, mu, eta, prior) if every else (y[active], mu[active], eta[active], prior[active])
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            w = pr * mm
+            wz = w * ee + pr * (yy - mm)          # w·z, z = η + (y − μ)/μ
+            a_ = w @ onehot
+            r = wz @ onehot
             if trend:
-                tb = ((w * t) @ onehot) / a_
-                dt_ = t[None, :] - tb[:, g]
-                sc_ = np.sum(w * dt_**2, axis=1)
-                bt = np.sum(w * dt_ * z, axis=1) / sc_
+                tb = ((w * tt) @ onehot) / a_
+                dt_ = tt - tb[:, g]
+                wdt = w * dt_
+                sc_ = np.einsum("ij,ij->i", wdt, dt_)
+                bt = np.einsum("ij,ij->i", dt_, wz) / sc_
                 bg = r / a_ - tb * bt[:, None]
-                eta_new = bg[:, g] + bt[:, None] * t[None, :]
+                eta_new = bg[:, g] + bt[:, None] * tt
             else:
                 bg = r / a_
                 eta_new = bg[:, g]
-        mu_new = np.exp(eta_new)
+            mu_new = np.exp(eta_new)
         dev = deviance(yy, mu_new, pr)
         done = np.abs(dev - dev_old[active]) / (np.abs(dev) + 0.1) < eps
-        mu[active], eta[active], dev_old[active], wt[active] = mu_new, eta_new, dev, w
-        beta_g[active], A[active] = bg, a_
-        if trend:
-            beta_t[active], tbar[active], sc[active] = bt, tb, sc_
+        if every:
+            mu, eta, dev_old, wt, beta_g, A = mu_new, eta_new, dev, w, bg, a_
+            if trend:
+                beta_t, tbar, sc = bt, tb, sc_
+        else:
+            mu[active], eta[active], dev_old[active], wt[active] = mu_new, eta_new, dev, w
+            beta_g[active], A[active] = bg, a_
+            if trend:
+                beta_t[active], tbar[active], sc[active] = bt, tb, sc_
         converged[active[done]] = True
         iterations[active] = it + 1
         active = active[~done]
@@ -720,18 +728,15 @@ def _irls_batch(y, t, g, n_groups, trend, prior, maxit=25, eps=1e-8):
 
 def _fit_flexible_batch(y, t, g, n_groups, trend, reweight, weights_threshold):
     """``_fit_flexible`` for many series; returns (fit dict, phi, has_trend per series, ok per
-    series: False where the scalar version returns None). ``fit["most"]``: the most IRLS
-    iterations any of the series' fits took."""
+    series: False where the scalar version returns None)."""
     s_, m = y.shape
     ones = np.ones_like(y)
     fit = _irls_batch(y, t, g, n_groups, trend, ones)
-    most = fit["iterations"].copy()
     has_trend = np.full(s_, trend)
     if trend and not fit["converged"].all():
         redo = np.flatnonzero(~fit["converged"])
         sub = _irls_batch(y[redo], t, g, n_groups, False, ones[redo])
         fit = _merge(fit, sub, redo)
-        most[redo] = np.maximum(most[redo], sub["iterations"])
         has_trend[redo] = False
     ok = fit["converged"].copy()
     phi = np.maximum(fit["dispersion"], 1.0)
@@ -746,12 +751,10 @@ def _fit_flexible_batch(y, t, g, n_groups, trend, reweight, weights_threshold):
             if len(rows):
                 sub = _irls_batch(y[rows], t, g, n_groups, tr, omega[rows])
                 fit = _merge(fit, sub, rows)
-                most[rows] = np.maximum(most[rows], sub["iterations"])
         phi = np.maximum(fit["dispersion"], 1.0)
         df_r = m - n_groups - has_trend.astype(int)
         with np.errstate(divide="ignore", invalid="ignore"):
             fit["dispersion"] = np.sum(omega * ((y - fit["mu"]) / fit["mu"]) ** 2, axis=1) / df_r
-    fit["most"] = most
     return fit, phi, has_trend, ok
 
 
@@ -772,13 +775,19 @@ def _merge(fit, sub, rows):
 def farrington_flexible_batch(counts, dates_or_week_index=None, *, freq=52, b=5, w=3, reweight=True,
                               weights_threshold=2.58, alpha=0.05, trend=True, p_threshold_trend=1.0,
                               limit54=(5, 4), no_periods=10, past_weeks_not_included=26,
-                              threshold_method="nbPlugin", positions=None, chunk=4096) -> FarringtonResult:
+                              threshold_method="nbPlugin", positions=None, only_alarmable=False,
+                              chunk=4096) -> FarringtonResult:
     """``farrington_flexible`` on every row of ``counts`` (series × weeks, all on the same weeks),
     at the same ``positions``. The baseline and design of an evaluated week depend on time only,
     so each week's IRLS, reweighting, trend test and threshold run for all series together
     (``chunk`` series at a time, to bound memory); series whose baseline is all zero are fitted
     once and share that fit; the few fits where rounding noise could decide (see FRAGILE_T) are
-    redone by the scalar code (their number: ``control["scalar_fits"]``). Returns a ``FarringtonResult`` whose fields are
+    redone by the scalar code (their number: ``control["scalar_fits"]``).
+
+    ``only_alarmable``: at each week, fit only the series that can alarm there: at least
+    ``limit54[0]`` cases in the last ``limit54[1]`` weeks (the limit54 rule of the scalar
+    version; with fewer it gives no alarm and a NaN upper bound and expected count). The others
+    get that too, and NaN instead of the scalar version's score, p-value, φ and trend. Returns a ``FarringtonResult`` whose fields are
     (series × positions) arrays (``index``: the positions). A fit that does not converge gives
     no alarm and NaN, as in the scalar version."""
     y_all = np.asarray(counts, dtype=float)
@@ -812,7 +821,11 @@ def farrington_flexible_batch(counts, dates_or_week_index=None, *, freq=52, b=5,
         # trend coefficient is 0 up to rounding noise, and the noise decides the trend test at
         # p_threshold_trend = 1, so only the same arithmetic gives the same decision.
         zero = ~y_base.any(axis=1)
-        fit_rows = np.flatnonzero(~zero)
+        if only_alarmable:
+            zero &= recent >= limit54[0]
+            fit_rows = np.flatnonzero((recent >= limit54[0]) & ~zero)
+        else:
+            fit_rows = np.flatnonzero(~zero)
         out = {key: np.full(s_, np.nan) for key in ("eta0", "se_eta0", "phi", "trend_coef")}
         ok_all = np.zeros(s_, dtype=bool)
         do_trend_all = np.zeros(s_, dtype=bool)
@@ -859,10 +872,11 @@ def farrington_flexible_batch(counts, dates_or_week_index=None, *, freq=52, b=5,
 # Where the batch arithmetic and the scalar arithmetic (QR, as R) may take different decisions on
 # rounding noise, the scalar code decides: a trend t statistic near 0 (the trend test at
 # p_threshold_trend = 1 is "p < 1", i.e. |t| above about 1e-16), a prediction equal to the
-# largest baseline count (the extrapolation test), and fits that take many IRLS iterations
-# (diverging coefficients, e.g. seasonal blocks with no case, where convergence is a race).
+# largest baseline count (the extrapolation test). (Fits whose coefficients diverge -- seasonal
+# blocks without a case -- take up to the 25 iterations; the convergence test is a relative
+# change of the deviance, which rounding moves by ~1e-8 of itself, so the iteration where it
+# passes 1e-8 is the same in both codes but for a chance of that order.)
 FRAGILE_T = 1e-6
-FRAGILE_ITERATIONS = 12
 
 
 def _farrington_week(y, t, t_now, g, n_groups, g_now, trend, reweight, weights_threshold, b, p_threshold_trend):
@@ -870,7 +884,6 @@ def _farrington_week(y, t, t_now, g, n_groups, g_now, trend, reweight, weights_t
     fitted, fragile) per series."""
     s_, m = y.shape
     fit, phi, has_trend, ok = _fit_flexible_batch(y, t, g, n_groups, trend, reweight, weights_threshold)
-    most = fit["most"]
     do_trend = np.zeros(s_, dtype=bool)
     fragile = np.zeros(s_, dtype=bool)
     tcoef = np.full(s_, np.nan)
@@ -894,9 +907,6 @@ def _farrington_week(y, t, t_now, g, n_groups, g_now, trend, reweight, weights_t
             phi[redo] = sub_phi
             ok = ok.copy()
             ok[redo] &= sub_ok      # the scalar version cannot go on there (it would fail)
-            most = most.copy()
-            most[redo] = np.maximum(most[redo], sub["most"])
-    fragile |= most > FRAGILE_ITERATIONS
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         eta0 = fit["beta_g"][:, g_now] + np.where(do_trend, fit["beta_t"] * t_now, 0.0)
         var = 1 / fit["A"][:, g_now] + np.where(do_trend, (t_now - fit["tbar"][:, g_now]) ** 2 / fit["sc"], 0.0)
