@@ -655,10 +655,20 @@ def _irls_batch(y, t, g, n_groups, trend, prior, maxit=25, eps=1e-8):
     (same column space, so the same fit, trend coefficient, covariance of predictions and hat
     values), where the weighted least squares has a closed form: per-group weighted means and,
     with trend, the within-group regression on time. Each series stops when it has converged,
-    as glm.fit does. Returns a dict of per-series arrays."""
+    as glm.fit does. The rows of the baseline come sorted by group (g non-decreasing), so that
+    the per-group sums are np.add.reduceat (no BLAS call: its threads cost more than they give
+    on these small products). Returns a dict of per-series arrays."""
     s_, m = y.shape
-    onehot = np.zeros((m, n_groups))
-    onehot[np.arange(m), g] = 1.0
+    counts = np.bincount(g, minlength=n_groups)
+    if np.any(np.diff(g) < 0) or np.any(counts == 0):
+        raise ValueError("baseline rows must be sorted by group, every group present")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+
+    def gsum(v):
+        return np.add.reduceat(v, starts, axis=1)
+
+    def spread(v):
+        return np.repeat(v, counts, axis=1)
 
     def deviance(yy, mu, pr):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -684,19 +694,19 @@ def _irls_batch(y, t, g, n_groups, trend, prior, maxit=25, eps=1e-8):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             w = pr * mm
             wz = w * ee + pr * (yy - mm)          # w·z, z = η + (y − μ)/μ
-            a_ = w @ onehot
-            r = wz @ onehot
+            a_ = gsum(w)
+            r = gsum(wz)
             if trend:
-                tb = ((w * tt) @ onehot) / a_
-                dt_ = tt - tb[:, g]
+                tb = gsum(w * tt) / a_
+                dt_ = tt - spread(tb)
                 wdt = w * dt_
                 sc_ = np.einsum("ij,ij->i", wdt, dt_)
                 bt = np.einsum("ij,ij->i", dt_, wz) / sc_
                 bg = r / a_ - tb * bt[:, None]
-                eta_new = bg[:, g] + bt[:, None] * tt
+                eta_new = spread(bg) + bt[:, None] * tt
             else:
                 bg = r / a_
-                eta_new = bg[:, g]
+                eta_new = spread(bg)
             mu_new = np.exp(eta_new)
         dev = deviance(yy, mu_new, pr)
         done = np.abs(dev - dev_old[active]) / (np.abs(dev) + 0.1) < eps
@@ -715,9 +725,9 @@ def _irls_batch(y, t, g, n_groups, trend, prior, maxit=25, eps=1e-8):
         if not len(active):
             break
     with np.errstate(divide="ignore", invalid="ignore"):
-        lev = 1 / A[:, g]
+        lev = 1 / spread(A)
         if trend:
-            lev = lev + (t[None, :] - tbar[:, g]) ** 2 / sc[:, None]
+            lev = lev + (t[None, :] - spread(tbar)) ** 2 / sc[:, None]
         hat = wt * lev
     df_r = m - (n_groups + (1 if trend else 0))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -830,11 +840,12 @@ def farrington_flexible_batch(counts, dates_or_week_index=None, *, freq=52, b=5,
         ok_all = np.zeros(s_, dtype=bool)
         do_trend_all = np.zeros(s_, dtype=bool)
         scalar_rows = [np.flatnonzero(zero)[:1]]
+        order = np.argsort(g, kind="stable")          # baseline rows by block, for _irls_batch
         for start in range(0, len(fit_rows), chunk):
             rows = fit_rows[start:start + chunk]
             eta0, se_eta0, phi, do_trend, tcoef, ok, fragile = _farrington_week(
-                y_base[rows], wtime, wtime_now, g, len(levels), g_now, trend, reweight, weights_threshold, b,
-                p_threshold_trend)
+                y_base[rows][:, order], wtime[order], wtime_now, g[order], len(levels), g_now, trend, reweight,
+                weights_threshold, b, p_threshold_trend)
             out["eta0"][rows], out["se_eta0"][rows], out["phi"][rows] = eta0, se_eta0, phi
             out["trend_coef"][rows], ok_all[rows], do_trend_all[rows] = tcoef, ok, do_trend
             scalar_rows.append(rows[fragile])
