@@ -201,3 +201,16 @@ def test_farrington_batch_zero_series_are_cheap_and_checks():
         S.farrington_flexible_batch(np.ones((2, 300)), positions=[100])
     with pytest.raises(ValueError, match="threshold_method"):
         S.farrington_flexible_batch(np.ones((2, 300)), threshold_method="delta")
+
+
+def test_benchmark_runs_at_tiny_scale(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "bench" / "signals.py"
+    spec = importlib.util.spec_from_file_location("bench_signals", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--categories", "4", "--divisions", "10", "--weeks-evaluated", "2", "--sample", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Farrington flexible" in out and "EXTRAPOLATED" in out and "sample alarms identical" in out
