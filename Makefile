@@ -68,6 +68,7 @@ test-shifted:
 
 bench: $(VENV)/.test
 	$(PY) bench/import_enterprises.py
+	$(PY) bench/signals.py
 
 clean:
 	rm -rf $(VENV) var

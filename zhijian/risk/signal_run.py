@@ -16,7 +16,8 @@ Per method (parameters from the definition, DESIGN §6.5a):
 * ``ewma``: the same baseline; z starts at μ0 and runs over the window; alarm above the exact
   control limit at the last week, with at least ``min_observed`` counts.
 * ``farrington``: Farrington flexible over the whole weekly series (weekly dates), evaluated at
-  the last week; a series without ``b`` years of history plus ``w`` weeks is skipped.
+  the last week, all series of the definition at once (``farrington_flexible_batch``); a window
+  without ``b`` years of history plus ``w`` weeks is skipped.
 * ``prr``: per division unit, product × hazard counts over the last ``window_weeks`` weeks; a
   signal when PRR ≥ ``min_prr``, χ² ≥ ``min_chi2`` and a ≥ ``min_a`` (hazard ``none`` is not a hazard).
 """
@@ -108,6 +109,34 @@ def _window(definition) -> int:
     return 52 * (int(p.get("b", 3)) + 1) + int(p.get("w", 3)) + 1
 
 
+def _farrington(definition, dense, first_week: int) -> list[dict]:
+    """Farrington flexible at the last week for all series of a definition at once (the batch
+    version: the same alarms and thresholds as the per-series function)."""
+    if not dense:
+        return []
+    p = definition.parameters
+    y = np.array([x for _key, x in dense]).astype(int)
+    n = y.shape[1]
+    dates = [signal_counts.week_date(first_week + 7 * i) for i in range(n)]
+    try:
+        result = signals.farrington_flexible_batch(
+            y, dates, b=int(p.get("b", 3)), w=int(p.get("w", 3)), alpha=float(p.get("alpha", 0.05)),
+            no_periods=int(p.get("no_periods", 10)),
+            past_weeks_not_included=int(p.get("past_weeks_not_included", 26)), positions=[n - 1],
+            only_alarmable=True)
+    except ValueError:
+        return []  # not enough history (the same for every series: one window)
+    found = []
+    for i in np.flatnonzero(result.alarm[:, -1]):
+        (cat, unit), x = dense[i]
+        found.append({"category": cat, "hazard": "", "unit": unit, "observed": float(x[-1]),
+                      "statistic": float(x[-1]), "threshold": float(result.upperbound[i, -1]),
+                      "series": {"weeks": _weeks(first_week, n), "values": x.tolist(),
+                                 "upperbound": float(result.upperbound[i, -1]),
+                                 "expected": float(result.expected[i, -1])}})
+    return found
+
+
 def evaluate(definition: SignalDefinition, weekly_rows, hazard_rows, week: dt.date) -> list[dict]:
     """The alarms of one definition at ``week`` from the counted rows (pure; no database)."""
     last_week = day_number(week)
@@ -138,27 +167,11 @@ def evaluate(definition: SignalDefinition, weekly_rows, hazard_rows, week: dt.da
                                   "series": {"a": a, "b": b, "c": c, "d": d, "prr": result.prr,
                                              "chi2": result.chi2, "ci": [result.ci_low, result.ci_high]}})
         return found
-    for (cat, unit), x in sorted(_dense(weekly_rows, first_week, last_week).items()):
-        if x[-1] <= 0:
-            continue  # nothing this week: no alarm for it
-        if definition.method == SignalDefinition.Method.FARRINGTON:
-            p = definition.parameters
-            dates = [signal_counts.week_date(first_week + 7 * i) for i in range(len(x))]
-            try:
-                result = signals.farrington_flexible(
-                    x.astype(int), dates, b=int(p.get("b", 3)), w=int(p.get("w", 3)),
-                    alpha=float(p.get("alpha", 0.05)), no_periods=int(p.get("no_periods", 10)),
-                    past_weeks_not_included=int(p.get("past_weeks_not_included", 26)), positions=[len(x) - 1])
-            except ValueError:
-                continue  # not enough history for this series
-            if not bool(result.alarm[-1]):
-                continue
-            found.append({"category": cat, "hazard": "", "unit": unit, "observed": float(x[-1]),
-                          "statistic": float(x[-1]), "threshold": float(result.upperbound[-1]),
-                          "series": {"weeks": _weeks(first_week, len(x)), "values": x.tolist(),
-                                     "upperbound": float(result.upperbound[-1]),
-                                     "expected": float(result.expected[-1])}})
-            continue
+    dense = sorted(_dense(weekly_rows, first_week, last_week).items())
+    dense = [(key, x) for key, x in dense if x[-1] > 0]   # nothing this week: no alarm for it
+    if definition.method == SignalDefinition.Method.FARRINGTON:
+        return _farrington(definition, dense, first_week)
+    for (cat, unit), x in dense:
         statistic, threshold, alarm, series = _chart(definition, x, first_week)
         if alarm:
             found.append({"category": cat, "hazard": "", "unit": unit, "observed": float(x[-1]),
