@@ -450,6 +450,9 @@ class Alert(ScopedModel, TimestampedModel):
         CLOSED = "closed", _("closed")
         WITHDRAWN = "withdrawn", _("withdrawn")
 
+    # an alert in one of these is over: no step, assessment or hand-off any more
+    ENDED = (Status.CLOSED, Status.WITHDRAWN)
+
     Level = RiskLevel
 
     class Source(models.TextChoices):

@@ -293,7 +293,7 @@ def assess_product(user, *, division, category, product: str, hazard: str, scena
     _officer_only(user)
     if alert is not None:
         alert = _locked_alert(alert, user)
-        if alert.status in (Alert.Status.CLOSED, Alert.Status.WITHDRAWN):
+        if alert.status in Alert.ENDED:
             raise ValidationError(_("The alert is closed."))
     if not (evidence or "").strip():
         raise ValidationError({"evidence": _("Give the evidence the assessment rests on (tests, incidents, "
@@ -432,7 +432,7 @@ def mark_step(alert: Alert, user, index: int, *, now: dt.datetime | None = None)
     now = now or timezone.now()
     _officer_only(user)
     alert = _locked_alert(alert, user)
-    if alert.status in (Alert.Status.CLOSED, Alert.Status.WITHDRAWN):
+    if alert.status in Alert.ENDED:
         raise ValidationError(_("The alert is closed."))
     steps = list(alert.plan_steps)
     if not 0 <= index < len(steps):

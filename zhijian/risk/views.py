@@ -69,6 +69,30 @@ class _ServiceFormView(generic.ScopedObjectMixin, View):
         return redirect(obj.get_absolute_url())
 
 
+class _StepView(generic.ScopedObjectMixin, View):
+    """POST one step of a case (``step`` in the URL): ``step()`` calls the service and returns
+    the page to go to (None: back to the case); refusals become messages on the case page."""
+
+    def case(self, request, pk):
+        return get_object_or_404(self.model.objects.restrict(request.user, "view"), pk=pk)
+
+    def step(self, request, obj, step: str) -> str | None:
+        raise NotImplementedError
+
+    def post(self, request, pk, step):
+        obj = self.case(request, pk)
+        try:
+            target = self.step(request, obj, step)
+        except ValidationError as exc:
+            for message in error_messages(exc):
+                messages.error(request, message)
+            target = None
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or _("This is outside your scope."))
+            target = None
+        return redirect(target or obj.get_absolute_url())
+
+
 # --------------------------------------------------------------------------- dashboard
 
 
@@ -84,7 +108,7 @@ class DashboardView(generic.ScopedObjectMixin, View):
         overdue = services.overdue_incidents(
             incidents.filter(status__in=[models.Incident.Status.REPORTED, models.Incident.Status.CONFIRMED]), now)
         alerts = (models.Alert.objects.restrict(request.user, "view")
-                  .exclude(status__in=[models.Alert.Status.CLOSED, models.Alert.Status.WITHDRAWN])
+                  .exclude(status__in=models.Alert.ENDED)
                   .select_related("category", "division").order_by("level", "-created")[:50])
         new_signals = (models.Signal.objects.restrict(request.user, "view").filter(status=models.Signal.Status.NEW)
                        .select_related("definition", "category", "division").order_by("-week", "-statistic")[:50])
@@ -147,38 +171,31 @@ class IncidentDetailView(generic.ObjectDetailView):
         }
 
 
-class IncidentStepView(generic.ScopedObjectMixin, View):
+class IncidentStepView(_StepView):
     """POST a step of an incident: report, confirm, reject, close."""
 
     model = models.Incident
 
-    def post(self, request, pk, step):
-        incident = get_object_or_404(models.Incident.objects.restrict(request.user, "view"), pk=pk)
-        try:
-            if step == "report":
-                form = forms.ReportForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError([f"{form.fields[k].label}: {' '.join(v)}" if k in form.fields
-                                           else " ".join(v) for k, v in form.errors.items()])
-                services.add_report(incident, request.user, **form.service_kwargs())
-                messages.success(request, _("Report added."))
-            elif step == "confirm":
-                services.confirm_incident(incident, request.user)
-                messages.success(request, _("Incident confirmed; the enterprise's credit record has the event."))
-            elif step == "reject":
-                services.reject_incident(incident, request.user, reason=request.POST.get("reason", ""))
-                messages.success(request, _("Recorded as not a quality incident."))
-            elif step == "close":
-                services.close_incident(incident, request.user)
-                messages.success(request, _("Incident closed."))
-            else:
-                raise Http404
-        except ValidationError as exc:
-            for message in error_messages(exc):
-                messages.error(request, message)
-        except PermissionDenied as exc:
-            messages.error(request, str(exc) or _("This is outside your scope."))
-        return redirect(incident.get_absolute_url())
+    def step(self, request, incident, step):
+        if step == "report":
+            form = forms.ReportForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError([f"{form.fields[k].label}: {' '.join(v)}" if k in form.fields
+                                       else " ".join(v) for k, v in form.errors.items()])
+            services.add_report(incident, request.user, **form.service_kwargs())
+            messages.success(request, _("Report added."))
+        elif step == "confirm":
+            services.confirm_incident(incident, request.user)
+            messages.success(request, _("Incident confirmed; the enterprise's credit record has the event."))
+        elif step == "reject":
+            services.reject_incident(incident, request.user, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Recorded as not a quality incident."))
+        elif step == "close":
+            services.close_incident(incident, request.user)
+            messages.success(request, _("Incident closed."))
+        else:
+            raise Http404
+        return None
 
 
 # --------------------------------------------------------------------------- alerts
@@ -226,8 +243,8 @@ class AlertDetailView(generic.ObjectDetailView):
             "events": obj.events.select_related("user"),
             "moves": moves,
             "can_change": can_change,
-            "assess_url": (reverse("risk:riskassessment_add") + f"?alert={obj.pk}") if can_change and obj.status in (
-                models.Alert.Status.DRAFT, models.Alert.Status.VALIDATED, models.Alert.Status.PUBLISHED) else None,
+            "assess_url": (reverse("risk:riskassessment_add") + f"?alert={obj.pk}")
+            if can_change and obj.status not in models.Alert.ENDED else None,
             "can_hand_off": can_change and obj.status in (models.Alert.Status.VALIDATED, models.Alert.Status.PUBLISHED),
             "reaction_form": forms.ReactionForm() if obj.status == models.Alert.Status.PUBLISHED
             and scope_for(user).role in services.OFFICERS else None,
@@ -235,46 +252,42 @@ class AlertDetailView(generic.ObjectDetailView):
         }
 
 
-class AlertStepView(generic.ScopedObjectMixin, View):
+class AlertStepView(_StepView):
     """POST a step of an alert: a lifecycle move, an emergency-plan step, a reaction, a hand-off."""
 
     model = models.Alert
 
-    def post(self, request, pk, step):
+    def case(self, request, pk):
+        # a published alert is open to every bureau's reaction
         alert = get_object_or_404(models.Alert.objects.all(), pk=pk)
         if alert.published_at is None and not models.Alert.objects.is_allowed(request.user, "view", alert):
             raise Http404
-        target = alert.get_absolute_url()
-        try:
-            if step in services.ALERT_MOVES:
-                services.move_alert(alert, request.user, step, reason=request.POST.get("reason", ""))
-                messages.success(request, _("Alert updated."))
-            elif step == "plan-step":
-                try:
-                    index = int(request.POST.get("index", ""))
-                except ValueError:
-                    raise ValidationError(_("No such step."))
-                services.mark_step(alert, request.user, index)
-                messages.success(request, _("Step done."))
-            elif step == "react":
-                form = forms.ReactionForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(_("Choose a reaction."))
-                services.react(alert, request.user, **form.cleaned_data)
-                messages.success(request, _("Reaction recorded."))
-            elif step == "hand-off":
-                plan = services.hand_off_to_spotcheck(alert, request.user)
-                messages.success(request, _("A risk spot-check plan was drafted; complete and commit it."))
-                target = plan.get_absolute_url()
-            else:
-                raise Http404
-        except ValidationError as exc:
-            for message in error_messages(exc):
-                messages.error(request, message)
-        except PermissionDenied as exc:
-            messages.error(request, str(exc) or _("This is outside your scope."))
-        return redirect(target)
+        return alert
 
+    def step(self, request, alert, step):
+        if step in services.ALERT_MOVES:
+            services.move_alert(alert, request.user, step, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Alert updated."))
+        elif step == "plan-step":
+            try:
+                index = int(request.POST.get("index", ""))
+            except ValueError:
+                raise ValidationError(_("No such step."))
+            services.mark_step(alert, request.user, index)
+            messages.success(request, _("Step done."))
+        elif step == "react":
+            form = forms.ReactionForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("Choose a reaction."))
+            services.react(alert, request.user, **form.cleaned_data)
+            messages.success(request, _("Reaction recorded."))
+        elif step == "hand-off":
+            plan = services.hand_off_to_spotcheck(alert, request.user)
+            messages.success(request, _("A risk spot-check plan was drafted; complete and commit it."))
+            return plan.get_absolute_url()
+        else:
+            raise Http404
+        return None
 
 # --------------------------------------------------------------------------- risk assessment
 
@@ -375,29 +388,21 @@ class SignalDetailView(generic.ObjectDetailView):
                 "edit_url": None, "delete_url": None}
 
 
-class SignalStepView(generic.ScopedObjectMixin, View):
+class SignalStepView(_StepView):
     """POST: open a risk alert from a signal, or dismiss it."""
 
     model = models.Signal
 
-    def post(self, request, pk, step):
-        signal = get_object_or_404(models.Signal.objects.restrict(request.user, "view"), pk=pk)
-        try:
-            if step == "alert":
-                alert = services.alert_from_signal(signal, request.user)
-                messages.success(request, _("Alert %(number)s opened.") % {"number": alert.number})
-                return redirect(alert.get_absolute_url())
-            if step == "dismiss":
-                services.dismiss_signal(signal, request.user, reason=request.POST.get("reason", ""))
-                messages.success(request, _("Signal dismissed."))
-            else:
-                raise Http404
-        except ValidationError as exc:
-            for message in error_messages(exc):
-                messages.error(request, message)
-        except PermissionDenied as exc:
-            messages.error(request, str(exc) or _("This is outside your scope."))
-        return redirect(signal.get_absolute_url())
+    def step(self, request, signal, step):
+        if step == "alert":
+            alert = services.alert_from_signal(signal, request.user)
+            messages.success(request, _("Alert %(number)s opened.") % {"number": alert.number})
+            return alert.get_absolute_url()
+        if step == "dismiss":
+            services.dismiss_signal(signal, request.user, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Signal dismissed."))
+            return None
+        raise Http404
 
 
 class SignalDefinitionListView(generic.ObjectListView):
