@@ -7,6 +7,7 @@ def load_all() -> dict[str, int]:
     from zhijian.credit.reference import load_all as load_credit
     from zhijian.deadlines.reference import load_time_limits
     from zhijian.registry.reference import load_all as load_registry
+    from zhijian.risk.reference import load_all as load_risk
     from zhijian.spotcheck.reference import load_pass_rate_targets
 
     with transaction.atomic():
@@ -14,4 +15,5 @@ def load_all() -> dict[str, int]:
         counts["time limits"] = load_time_limits()
         counts["pass-rate targets"] = load_pass_rate_targets()
         counts.update(load_credit())
+        counts.update(load_risk())
     return counts
