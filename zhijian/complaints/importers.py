@@ -383,7 +383,8 @@ def classify_range(first_id: int, last_id: int, *, progress=None, batch: int = C
     classifier that is missing or fails leaves the imported cases unlabelled, never unimported.
     Returns the number of cases classified (0 when no classifier is installed).
     """
-    label_fields = ["category", "category_confidence", "hazard", "hazard_confidence"]
+    label_fields = ["category", "category_confidence", "category_group", "category_level",
+                    "hazard", "hazard_confidence"]
     qs = (Case._base_manager.filter(pk__gte=first_id, pk__lte=last_id, labels_confirmed=False,
                                     category__isnull=True, hazard="")
           .only("id", "kind", "product", "facts", "request", *label_fields).order_by("pk"))

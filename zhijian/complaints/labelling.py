@@ -40,12 +40,17 @@ def suggest_labels(cases: list[Case], model=None) -> int:
     codes = {p.category for p in preds if p.category and p.category != UNCLASSIFIED}
     categories = dict(ProductCategory.objects.filter(code__in=codes).values_list("code", "pk"))
     for case, p in zip(todo, preds):
-        case.category_id = categories.get(p.category)
+        # Hierarchical fallback: an unsure product with a sure catalog group gets the group only.
+        level = getattr(p, "level", "product")
+        case.category_id = categories.get(p.category) if level != "group" else None
+        case.category_group = getattr(p, "group", "") if level in ("product", "group") else ""
+        case.category_level = level
         case.category_confidence = round(float(p.category_confidence), 4)
         case.hazard = p.hazard if p.hazard and p.hazard != UNCLASSIFIED else ""
         case.hazard_confidence = round(float(p.hazard_confidence), 4)
     # Suggestions are machine output, not user writes: stored without an audit entry per row.
-    Case.objects.bulk_update(todo, ["category", "category_confidence", "hazard", "hazard_confidence"],
+    Case.objects.bulk_update(todo, ["category", "category_confidence", "category_group",
+                                    "category_level", "hazard", "hazard_confidence"],
                              batch_size=500)
     return len(todo)
 

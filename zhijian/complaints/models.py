@@ -56,6 +56,13 @@ class TerminationReason(models.TextChoices):
 
 
 
+class CategoryLevel(models.TextChoices):
+    """How precise the suggested category is (the classifier's hierarchical fallback)."""
+
+    PRODUCT = "product", _("catalog product")
+    GROUP = "group", _("catalog group only")
+    NONE = "none", _("not classified")
+
 
 class Case(ScopedModel, TimestampedModel):
     class Status(models.TextChoices):
@@ -108,6 +115,11 @@ class Case(ScopedModel, TimestampedModel):
     category = models.ForeignKey(ProductCategory, models.SET_NULL, null=True, blank=True,
                                  related_name="complaint_cases", verbose_name=_("product category"))
     category_confidence = models.FloatField(_("category confidence"), null=True, blank=True)
+    # Hierarchical fallback: when the classifier is unsure of the catalog product but sure of its
+    # catalog group (大类), the case gets the group only (docs/complaints-classification.md).
+    category_group = models.CharField(_("catalog group"), max_length=64, blank=True)
+    category_level = models.CharField(_("classification level"), max_length=8,
+                                      choices=CategoryLevel.choices, blank=True)
     hazard = models.CharField(_("hazard"), max_length=20, choices=HAZARDS, blank=True)
     hazard_confidence = models.FloatField(_("hazard confidence"), null=True, blank=True)
     labels_confirmed = models.BooleanField(_("labels confirmed"), default=False)

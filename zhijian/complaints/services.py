@@ -408,6 +408,8 @@ def confirm_labels(case: Case, user, *, category: ProductCategory | None, hazard
         raise StepError({"hazard": _("Unknown hazard %(v)s.") % {"v": hazard}})
     before = {"category": case.category_id, "hazard": case.hazard}
     case.category = category
+    case.category_group = category.group if category else ""
+    case.category_level = "product" if category else ""
     case.hazard = hazard
     case.labels_confirmed = True
     case.labels_confirmed_by = user

@@ -5,6 +5,12 @@ Catalog product names are split into terms that jieba can hold as one word ("电
 aliases that consumers actually write ("电瓶车", "充电宝", "高压锅") are added per catalog
 code, and hazard words ("自燃", "漏电", "甲醛超标") are added so that they stay one token.
 
+The everyday names come from two places: the small ``ALIASES`` table below, and the project's
+product lexicon ``zhijian/complaints/data/lexicon.csv`` (every catalog code: everyday names and
+synonyms, brand names, model-number patterns; see the README beside it). Everyday names point to
+their code (``@KPnnn`` tags), brand names are kept whole by jieba but point to no code (one brand
+makes many products), model patterns are used by the training-data generator only.
+
 The entries come from the database's ``ProductCategory`` table when it holds the catalog,
 otherwise from the catalog CSV in ``REFERENCE_DATA_DIR``. A trained model stores the exact
 dictionary it was trained with (``userdict.txt`` next to the model), so a later change to the
@@ -33,6 +39,9 @@ _HAN_WORD = re.compile(r"^[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+$")
 _SPLIT = re.compile(r"[()（）、，,；;/\s]+")
 _LEAD = re.compile(r"^(含|包括|包括但不限于|如|例如)")
 _TRAIL = re.compile(r"(等|等产品|类产品|类)$")
+# Parts of catalog names too generic to point to one product ("家用及类似用途插头插座" → "家用").
+STOP_TERMS = frozenset({"产品", "家用", "工业", "容器", "厨卫", "皮肤", "管材", "pe", "pu", "摩托车",
+                        "类似用途"})
 
 # Words consumers use for catalog products, by catalog code (KP + the catalog's sequence number).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -222,6 +231,41 @@ HAZARD_WORDS = (
 )
 
 
+@dataclass(frozen=True)
+class Lexeme:
+    """One catalog code's row of the product lexicon."""
+
+    code: str
+    name: str
+    everyday: tuple[str, ...]
+    brands: tuple[str, ...]
+    models: tuple[str, ...]
+
+
+def lexicon_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "data" / "lexicon.csv"
+
+
+_lexicon_cache: dict[str, dict[str, Lexeme]] = {}
+
+
+def load_lexicon(path: Path | None = None) -> dict[str, Lexeme]:
+    """The product lexicon by catalog code (``zhijian/complaints/data/lexicon.csv``)."""
+    path = Path(path or lexicon_path())
+    key = str(path)
+    if key not in _lexicon_cache:
+        out = {}
+        with open(path, encoding="utf-8", newline="") as fh:
+            for r in csv.DictReader(fh):
+                def items(col):
+                    return tuple(w.strip() for w in (r.get(col) or "").split("|") if w.strip())
+
+                out[r["code"].strip()] = Lexeme(r["code"].strip(), r["name"].strip(),
+                                                items("everyday"), items("brands"), items("models"))
+        _lexicon_cache[key] = out
+    return _lexicon_cache[key]
+
+
 @dataclass
 class UserDictionary:
     """Terms for jieba and the catalog codes each term points to."""
@@ -230,6 +274,7 @@ class UserDictionary:
     words: list[tuple[str, int]] = field(default_factory=list)  # (word, freq), sorted
     term_codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # code -> catalog name
+    groups: dict[str, str] = field(default_factory=dict)  # code -> catalog group (大类)
 
     def text(self) -> str:
         """The dictionary in jieba's user-dictionary format, plus a code column."""
@@ -247,14 +292,15 @@ class UserDictionary:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.text(), encoding="utf-8")
-        names = "\n".join(f"{c}\t{n}" for c, n in sorted(self.names.items())) + "\n"
+        names = "\n".join(f"{c}\t{n}\t{self.groups.get(c, '')}"
+                          for c, n in sorted(self.names.items())) + "\n"
         path.with_name(path.stem + "_names.tsv").write_text(names, encoding="utf-8")
         return path
 
     @classmethod
     def read(cls, path: Path) -> "UserDictionary":
         path = Path(path)
-        words, term_codes, names = [], {}, {}
+        words, term_codes, names, groups = [], {}, {}, {}
         for line in path.read_text(encoding="utf-8").splitlines():
             parts = line.split(" ")
             if len(parts) != 3:
@@ -266,10 +312,13 @@ class UserDictionary:
         names_path = path.with_name(path.stem + "_names.tsv")
         if names_path.exists():
             for line in names_path.read_text(encoding="utf-8").splitlines():
-                code, _, name = line.partition("\t")
+                code, _, rest = line.partition("\t")
+                name, _, group = rest.partition("\t")
                 if code:
                     names[code] = name
-        return cls(source="file", words=words, term_codes=term_codes, names=names)
+                    if group:
+                        groups[code] = group
+        return cls(source="file", words=words, term_codes=term_codes, names=names, groups=groups)
 
 
 def terms_of(name: str) -> list[str]:
@@ -291,13 +340,23 @@ def terms_of(name: str) -> list[str]:
     return out
 
 
-def catalog_from_csv(path: Path | None = None) -> list[tuple[str, str]]:
+def catalog_from_csv(path: Path | None = None) -> list[tuple[str, str, str]]:
+    """``(code, name, group)`` of the catalog CSV."""
     path = Path(path or Path(settings.REFERENCE_DATA_DIR) / CATALOG_FILE)
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        return [(f"KP{int(r['seq']):03d}", r["product_name"].strip()) for r in csv.DictReader(fh)]
+        return [(f"KP{int(r['seq']):03d}", r["product_name"].strip(), r["category"].strip())
+                for r in csv.DictReader(fh)]
 
 
-def catalog_from_db() -> list[tuple[str, str]]:
+def catalog_groups() -> dict[str, str]:
+    """Catalog code -> group (大类) from the catalog CSV (fallback for entries without a group)."""
+    try:
+        return {code: group for code, _name, group in catalog_from_csv()}
+    except OSError:
+        return {}
+
+
+def catalog_from_db() -> list[tuple[str, str, str]]:
     """Key-supervised categories from the database; empty when the table is missing or empty."""
     from django.db import DatabaseError, transaction
 
@@ -306,39 +365,65 @@ def catalog_from_db() -> list[tuple[str, str]]:
     try:
         with transaction.atomic():  # a savepoint: a missing table must not break the caller's
             return list(ProductCategory.objects.filter(key_supervised=True)
-                        .order_by("code").values_list("code", "name"))
+                        .order_by("code").values_list("code", "name", "group"))
     except DatabaseError:
         return []
 
 
-def build(entries: list[tuple[str, str]] | None = None, source: str = "") -> UserDictionary:
-    """The user dictionary of catalog ``entries`` ``[(code, name)]`` (default: DB, else CSV)."""
+def build(entries: list[tuple] | None = None, source: str = "",
+          lexicon: dict[str, Lexeme] | None = None) -> UserDictionary:
+    """The user dictionary of catalog ``entries`` ``[(code, name[, group])]`` (default: DB, else
+    CSV), with the everyday names and brands of the product ``lexicon`` (default: the bundled one).
+    """
     if entries is None:
         entries = catalog_from_db()
         source = "db"
         if not entries:
             entries = catalog_from_csv()
             source = "csv"
+    lexicon = load_lexicon() if lexicon is None else lexicon
+    fallback_groups = None
     codes_of: dict[str, set[str]] = {}
-    names = {}
-    for code, name in entries:
+    names, groups = {}, {}
+    for entry in entries:
+        code, name = entry[0], entry[1]
+        group = entry[2] if len(entry) > 2 else ""
+        if not group:
+            if fallback_groups is None:
+                fallback_groups = catalog_groups()
+            group = fallback_groups.get(code, "")
         names[code] = name
+        if group:
+            groups[code] = group
         for term in terms_of(unicodedata.normalize("NFKC", name)):
-            codes_of.setdefault(term.lower(), set()).add(code)
-    for code, aliases in ALIASES.items():
+            if term.lower() not in STOP_TERMS:
+                codes_of.setdefault(term.lower(), set()).add(code)
+    everyday = {code: list(aliases) for code, aliases in ALIASES.items()}
+    for code, lex in lexicon.items():
+        everyday.setdefault(code, []).extend(lex.everyday)
+    for code, aliases in everyday.items():
         if code not in names:
             continue
         for alias in aliases:
-            codes_of.setdefault(alias.lower(), set()).add(code)
+            alias = unicodedata.normalize("NFKC", alias).lower()
+            if len(alias) >= MIN_TERM_LEN:
+                codes_of.setdefault(alias, set()).add(code)
     # Texts are NFKC-normalised and lower-cased before segmentation; so are the words.
-    words = {term: TERM_FREQ for term in codes_of}
+    words = {term: TERM_FREQ for term in codes_of if " " not in term}
+    for code, lex in lexicon.items():
+        if code in names:
+            for brand in lex.brands:
+                brand = unicodedata.normalize("NFKC", brand).lower()
+                if " " not in brand and len(brand) >= MIN_TERM_LEN:
+                    words.setdefault(brand, TERM_FREQ)
     for word in HAZARD_WORDS:
         words.setdefault(word.lower(), TERM_FREQ)
     return UserDictionary(
         source=source or "given",
         words=sorted(words.items()),
-        term_codes={t: tuple(sorted(c)) for t, c in sorted(codes_of.items())},
+        term_codes={t: tuple(sorted(c)) for t, c in sorted(codes_of.items()) if " " not in t},
         names=names,
+        groups=groups,
     )
 
 

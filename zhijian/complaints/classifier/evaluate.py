@@ -290,3 +290,115 @@ def format_report(report: EvaluationReport, names: dict | None = None,
             for lab, row in zip(labels, m):
                 out.append(f"{lab[:15]:<16}" + " ".join(f"{v:>6}" for v in row))
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- style-held-out
+
+
+def heldout_model(retrain: bool = False):
+    """The model of the style-held-out protocol: trained on the bundled ``train`` split and the
+    generated texts of :data:`generate.TRAIN_STYLES` only; saved (not activated) once per data."""
+    import hashlib
+
+    from . import data, dictionary, generate
+
+    userdict = dictionary.build()
+    h = hashlib.sha256(modelmod.default_version_name(userdict).encode())
+    h.update(",".join(generate.TRAIN_STYLES).encode())
+    name = f"styleheldout-{h.hexdigest()[:12]}"
+    path = modelmod.models_dir() / name
+    if not retrain and (path / modelmod.META_FILE).exists():
+        return modelmod.load(path)
+    model = modelmod.train(data.bundled_rows("train"), userdict=userdict, source="style-held-out",
+                           styles=generate.TRAIN_STYLES)
+    if not (path / modelmod.META_FILE).exists():
+        modelmod.save_version(model, name, activate=False)
+    return modelmod.load(path)
+
+
+def hierarchical_scores(rows, preds, groups: dict, top: int = 10) -> dict:
+    """Group / product / hazard accuracy, macro F1, coverage and confident-subset accuracy."""
+    from sklearn.metrics import f1_score
+
+    n = len(rows)
+    y_cat = [r[1] for r in rows]
+    p_cat = [p.category for p in preds]
+    group_ok = [p.group == groups.get(c) for p, c in zip(preds, y_cat)]
+    assigned = [(p, c) for p, c in zip(preds, y_cat) if p.level != "none"]
+    right = [(p.category == c) if p.level == "product" else (p.group == groups.get(c))
+             for p, c in assigned]
+    prod = [(p.category == c) for p, c in assigned if p.level == "product"]
+    confusions = Counter((c, p) for c, p in zip(y_cat, p_cat) if c != p)
+    per_class = Counter(y_cat)
+    hits = Counter(c for c, p in zip(y_cat, p_cat) if c == p)
+    worst = sorted(((hits[c] / k, c, k) for c, k in per_class.items() if k >= 2))[:top]
+    labels = sorted(set(y_cat))
+    return {
+        "n": n,
+        "group_accuracy": sum(group_ok) / n,
+        "product_accuracy": sum(a == b for a, b in zip(y_cat, p_cat)) / n,
+        "product_macro_f1": float(f1_score(y_cat, p_cat, labels=labels, average="macro",
+                                           zero_division=0)),
+        "hazard_accuracy": sum(p.hazard == r[2] for p, r in zip(preds, rows) if r[2])
+        / max(1, sum(1 for r in rows if r[2])),
+        "coverage": len(assigned) / n,
+        "confident_accuracy": (sum(right) / len(right)) if right else None,
+        "at_product_level": len(prod),
+        "product_level_accuracy": (sum(prod) / len(prod)) if prod else None,
+        "at_group_level": sum(1 for p, _c in assigned if p.level == "group"),
+        "confusions": [(t, p, k) for (t, p), k in
+                       sorted(confusions.items(), key=lambda kv: (-kv[1], kv[0]))[:top]],
+        "worst_categories": [(c, round(r, 3), k) for r, c, k in worst],
+    }
+
+
+def style_held_out(model=None, include_dev: bool = False) -> dict:
+    """Scores of the style-held-out protocol (docs/complaints-classification.md) per test set."""
+    from . import data, generate
+
+    model = model or heldout_model()
+    groups = model.userdict.groups
+    sets = {}
+    gen = [(r["text"], r["category"], r["hazard"])
+           for r in data.generated(model.userdict, styles=generate.HELD_OUT_STYLES)]
+    sets["generated, held-out styles (" + ", ".join(generate.HELD_OUT_STYLES) + ")"] = gen
+    sets["hand-written held-out test (heldout_test.csv)"] = data.heldout_rows("test")
+    if include_dev:
+        sets["hand-written held-out dev (heldout_dev.csv, tuned on)"] = data.heldout_rows("dev")
+    sets["project's texts, test split (labelled_complaints.csv)"] = data.bundled_rows("test")
+    out = {"model_version": model.metadata.get("version", ""), "thresholds": modelmod.thresholds(),
+           "sets": {}}
+    for name, rows in sets.items():
+        preds = model.predict([r[0] for r in rows])
+        out["sets"][name] = hierarchical_scores(rows, preds, groups)
+    return out
+
+
+def format_style_held_out(report: dict, names: dict | None = None) -> str:
+    names = names or {}
+
+    def fmt(v):
+        return "-" if v is None else f"{v:.3f}"
+
+    out = [f"model: {report['model_version']} (trained without the held-out styles and texts)",
+           f"thresholds: {report['thresholds']}"]
+    for name, s in report["sets"].items():
+        out.append("")
+        out.append(f"== {name}: {s['n']} texts ==")
+        out.append(f"group accuracy      {fmt(s['group_accuracy'])}")
+        out.append(f"product accuracy    {fmt(s['product_accuracy'])}   macro F1 "
+                   f"{fmt(s['product_macro_f1'])}")
+        out.append(f"hazard accuracy     {fmt(s['hazard_accuracy'])}")
+        out.append(f"confident subset    {fmt(s['confident_accuracy'])} on "
+                   f"{round(s['coverage'] * s['n'])}/{s['n']} (coverage {fmt(s['coverage'])}; "
+                   f"{s['at_product_level']} at product level, accuracy "
+                   f"{fmt(s['product_level_accuracy'])}; {s['at_group_level']} at group level)")
+        if s["confusions"]:
+            out.append("worst confusions (true → predicted: count):")
+            for t, p, k in s["confusions"]:
+                out.append(f"  {_name('category', t, names)} → {_name('category', p, names)}: {k}")
+        if s["worst_categories"]:
+            out.append("worst categories (recall, support):")
+            out.append("  " + "; ".join(f"{_name('category', c, names)} {r:.2f} ({k})"
+                                        for c, r, k in s["worst_categories"]))
+    return "\n".join(out)

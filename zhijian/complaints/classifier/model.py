@@ -6,12 +6,20 @@ Features:
   token ``@KPnnn`` for every word that names a catalog product (so that "电瓶车" and "电动自行车"
   share the weight of ``@KP134``);
 * characters: 1–3 character n-grams of the normalised text (robust to segmentation errors and to
-  words the dictionary does not know).
+  words the dictionary does not know);
+* model numbers: the letter prefix of every letters-and-digits token (``#ec`` for "EC6002-MT1",
+  ``#mate`` for "Mate60"), so that a brand's model series is evidence for a product.
 
 The category head sees word TF-IDF plus the binary tags; the hazard head word TF-IDF plus
 character TF-IDF (sublinear tf). Each head is a multinomial logistic regression whose class
 probability is the confidence. A prediction whose confidence is below the head's
 threshold is flagged ``unclassified`` for officer review; the best guess is still given.
+
+Hierarchical fallback: the probability of a catalog **group** (大类, the catalog's ``category``
+column: 家用电器及电器附件, 电子及信息技术产品, …) is the sum of the probabilities of its products.
+A prediction is at ``level`` "product" when the product's confidence reaches the category
+threshold, else at level "group" when the best group's confidence reaches the group threshold
+(the officer sees the group, not a doubtful product), else "none".
 
 A trained model is a directory ``VAR_DIR/models/complaints/<version>/`` holding ``model.joblib``
 (the vectorizers and the two regressions), ``userdict.txt`` (the jieba user dictionary it was
@@ -57,7 +65,8 @@ HAZARD_ALIASES = {
     "无": "none", "其他": "none", "无危害": "none", "other": "none",
 }
 UNCLASSIFIED = "unclassified"
-DEFAULT_THRESHOLDS = {"category": 0.5, "hazard": 0.5}
+DEFAULT_THRESHOLDS = {"category": 0.5, "group": 0.6, "hazard": 0.5}
+LEVELS = ("product", "group", "none")
 CATEGORY_C = 10.0
 HAZARD_C = 10.0
 TAG_WEIGHT = 3.0
@@ -67,6 +76,9 @@ USERDICT_FILE = "userdict.txt"
 FORMAT_VERSION = 1
 _PUNCT = re.compile(r"^[\W_]+$")
 _SPACE = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+_ALPHA = re.compile(r"[a-z]")
+_MODEL_NO = re.compile(r"(?<![a-z])([a-z]{1,10})[\s\-]?\d")
 
 
 def normalize(text: str) -> str:
@@ -98,10 +110,23 @@ class Prediction:
     hazard_unclassified: bool = False
     category_alternatives: tuple[tuple[str, float], ...] = ()
     hazard_alternatives: tuple[tuple[str, float], ...] = ()
+    group: str = ""  # the best catalog group (大类) and its confidence (sum over its products)
+    group_confidence: float = 0.0
+    level: str = "none"  # "product", "group" (product unsure, group sure) or "none"
 
     @property
     def needs_review(self) -> bool:
         return self.category_unclassified or self.hazard_unclassified
+
+    @property
+    def assigned_category(self) -> str:
+        """The product code when the level is "product", else ""."""
+        return self.category if self.level == "product" else ""
+
+    @property
+    def assigned_group(self) -> str:
+        """The group when the level is "product" or "group", else ""."""
+        return self.group if self.level in ("product", "group") else ""
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -143,7 +168,15 @@ class ComplaintClassifier:
         words = [w for w in cut if w.strip() and not _PUNCT.match(w)]
         codes = self.userdict.term_codes
         tags = [f"@{c}" for w in words if w in codes for c in codes[w]]
-        return words + tags
+        series = [f"#{m}" for m in _MODEL_NO.findall(text)]
+        shapes = []
+        for i, w in enumerate(words):
+            if _DIGIT.search(w) and w.isascii():
+                shape = _ALPHA.sub("a", _DIGIT.sub("9", w))[:8]
+                shapes.append(f"#{shape}")
+                if i:
+                    shapes.append(f"{words[i - 1]}#{shape}")
+        return words + tags + series + shapes
 
     def _features(self, texts: Sequence[str], fit: bool = False):
         """``(category features, hazard features)`` of ``texts``.
@@ -194,22 +227,53 @@ class ComplaintClassifier:
             return []
         Xc, Xh = self._features(texts)
         limits = thresholds()
-        out_cat = self._head(self.category_model, Xc, top)
+        cat_proba = self.category_model.predict_proba(Xc)
+        out_cat = self._head(self.category_model, Xc, top, proba=cat_proba)
+        out_grp = self._groups(cat_proba)
         out_haz = self._head(self.hazard_model, Xh, top)
         preds = []
-        for (c, cp, calt), (h, hp, halt) in zip(out_cat, out_haz):
+        for (c, cp, calt), (g, gp), (h, hp, halt) in zip(out_cat, out_grp, out_haz):
+            if cp >= limits["category"]:
+                level = "product"
+            elif g and gp >= limits["group"]:
+                level = "group"
+            else:
+                level = "none"
             preds.append(Prediction(
                 category=c, category_confidence=cp, hazard=h, hazard_confidence=hp,
                 category_unclassified=bool(cp < limits["category"]),
                 hazard_unclassified=bool(hp < limits["hazard"]),
-                category_alternatives=calt, hazard_alternatives=halt))
+                category_alternatives=calt, hazard_alternatives=halt,
+                group=g, group_confidence=gp, level=level))
         return preds
 
-    @staticmethod
-    def _head(model, X, top):
+    def group_of(self, code: str) -> str:
+        return self.userdict.groups.get(code, "")
+
+    def _groups(self, proba):
+        """``(group, probability)`` per row: the group whose products' probabilities sum highest."""
         import numpy as np
 
-        proba = model.predict_proba(X)
+        classes = self.categories
+        names = sorted({self.group_of(c) for c in classes} - {""})
+        if not names:
+            return [("", 0.0)] * proba.shape[0]
+        index = {n: i for i, n in enumerate(names)}
+        member = np.zeros((len(classes), len(names)), dtype=proba.dtype)
+        for j, c in enumerate(classes):
+            g = self.group_of(c)
+            if g:
+                member[j, index[g]] = 1.0
+        sums = proba @ member
+        best = np.argmax(sums, axis=1)
+        return [(names[b], round(float(sums[i, b]), 4)) for i, b in enumerate(best)]
+
+    @staticmethod
+    def _head(model, X, top, proba=None):
+        import numpy as np
+
+        if proba is None:
+            proba = model.predict_proba(X)
         classes = model.classes_
         k = min(top, proba.shape[1])
         order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
@@ -267,7 +331,10 @@ class ComplaintClassifier:
         if blob.get("format") != FORMAT_VERSION:
             raise ClassifierError(f"{directory} has model format {blob.get('format')}, "
                                   f"expected {FORMAT_VERSION}; retrain it.")
-        return cls(userdict=dictmod.UserDictionary.read(directory / USERDICT_FILE),
+        userdict = dictmod.UserDictionary.read(directory / USERDICT_FILE)
+        if not userdict.groups:  # saved before the groups were stored: take them from the catalog
+            userdict.groups = {c: g for c, g in dictmod.catalog_groups().items() if c in userdict.names}
+        return cls(userdict=userdict,
                    word_vectorizer=blob["word"], tag_vectorizer=blob["tag"],
                    char_vectorizer=blob["char"],
                    category_model=blob["category"], hazard_model=blob["hazard"], metadata=meta)
@@ -315,12 +382,14 @@ def _clean_rows(rows: Iterable) -> tuple[list[str], list[str], list[str]]:
 
 
 def train(rows: Iterable, *, userdict: dictmod.UserDictionary | None = None,
-          synthetic: bool = True, source: str = "rows") -> ComplaintClassifier:
+          synthetic: bool = True, source: str = "rows",
+          styles: tuple[str, ...] | None = None) -> ComplaintClassifier:
     """Train a classifier on ``rows`` of ``(text, category, hazard)`` (tuples or dicts).
 
     An empty category or hazard leaves that row out of that head. With ``synthetic`` (default)
-    the template examples of :mod:`.data` are added, so that every catalog category can be
-    predicted even before officers have confirmed an example of it.
+    the generated examples of :mod:`.generate` are added (of the writing ``styles`` given, default
+    all), so that every catalog category can be predicted even before officers have confirmed an
+    example of it.
     """
     from . import data
 
@@ -328,7 +397,7 @@ def train(rows: Iterable, *, userdict: dictmod.UserDictionary | None = None,
     n_given = len(texts)
     userdict = userdict or dictmod.build()
     if synthetic:
-        s_texts, s_cats, s_hazs = _clean_rows(data.synthetic_rows(userdict))
+        s_texts, s_cats, s_hazs = _clean_rows(data.synthetic_rows(userdict, styles=styles))
         texts += s_texts
         cats += s_cats
         hazs += s_hazs
@@ -337,6 +406,8 @@ def train(rows: Iterable, *, userdict: dictmod.UserDictionary | None = None,
         digest.update(f"{t}\t{c}\t{h}\n".encode("utf-8"))
     import jieba
     import sklearn
+
+    from . import generate
 
     model = ComplaintClassifier(userdict=userdict)
     model.fit(texts, cats, hazs)
@@ -350,6 +421,8 @@ def train(rows: Iterable, *, userdict: dictmod.UserDictionary | None = None,
         "dictionary_source": userdict.source,
         "dictionary_words": len(userdict.words),
         "dictionary_sha256": userdict.sha256,
+        "generator": generate.GENERATOR_VERSION if synthetic else None,
+        "generated_styles": list(styles or generate.STYLES) if synthetic else [],
         "thresholds": thresholds(),
         "versions": {"jieba": jieba.__version__, "scikit-learn": sklearn.__version__},
     }
@@ -436,8 +509,12 @@ def load(path: Path | str) -> ComplaintClassifier:
 def default_version_name(userdict: dictmod.UserDictionary) -> str:
     from . import data
 
+    from . import generate
+
     h = hashlib.sha256(data.bundled_path().read_bytes())
     h.update(userdict.sha256.encode())
+    h.update(dictmod.lexicon_path().read_bytes())
+    h.update(generate.GENERATOR_VERSION.encode())
     return f"default-{h.hexdigest()[:12]}"
 
 

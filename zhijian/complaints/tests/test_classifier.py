@@ -36,8 +36,12 @@ def csv_dict():
 
 @pytest.fixture(scope="module")
 def held_out_model(var_dir, csv_dict):
-    """Trained on the train split (plus templates) only; the test split is never seen."""
-    return M.train(data.bundled_rows("train"), userdict=csv_dict, source="test")
+    """The style-held-out model: the train split plus the generated texts of the training styles
+    only; the test split, the held-out styles and the hand-written texts are never seen."""
+    from zhijian.complaints.classifier import generate
+
+    return M.train(data.bundled_rows("train"), userdict=csv_dict, source="test",
+                   styles=generate.TRAIN_STYLES)
 
 
 def write_csv(path, rows, encoding="utf-8", header=("text", "category", "hazard")):
@@ -55,7 +59,7 @@ def test_bundled_data_has_enough_examples_per_hazard():
     assert set(per_hazard) == set(M.HAZARDS)
     assert min(per_hazard.values()) >= 30
     codes = {c for _t, c, _h in rows}
-    catalog = {code for code, _name in dictionary.catalog_from_csv()}
+    catalog = {code for code, _name, _group in dictionary.catalog_from_csv()}
     assert codes <= catalog and len(codes) >= 100
     test, train = data.bundled_rows("test"), data.bundled_rows("train")
     assert len(test) + len(train) == len(rows)
@@ -242,3 +246,114 @@ def test_train_command(tmp_path, settings):
     assert "examples (file)" in out.getvalue()
     with pytest.raises(CommandError, match="nothing to train on"):
         call_command("complaints_train", "--no-bundled")
+
+
+# --------------------------------------------------------------------------- issue 15
+
+
+def test_style_held_out_targets(held_out_model):
+    """Issue 15 targets on the hand-written texts written unlike the training texts (computed)."""
+    from zhijian.complaints.classifier.evaluate import style_held_out
+
+    report = style_held_out(held_out_model)
+    hand = report["sets"]["hand-written held-out test (heldout_test.csv)"]
+    assert hand["n"] >= 300
+    assert hand["group_accuracy"] >= 0.80, hand
+    assert hand["product_accuracy"] >= 0.60, hand
+    assert hand["confident_accuracy"] >= 0.90, hand
+    assert hand["coverage"] >= 0.5, hand
+    styles = next(v for k, v in report["sets"].items() if k.startswith("generated"))
+    assert styles["group_accuracy"] >= 0.80 and styles["confident_accuracy"] >= 0.90, styles
+
+
+def test_held_out_texts_are_not_training_data(csv_dict):
+    from zhijian.complaints.classifier import generate
+
+    held = {t for t, _c, _h in data.heldout_rows("test") + data.heldout_rows("dev")}
+    trained = {t for t, _c, _h in data.synthetic_rows(csv_dict, styles=generate.TRAIN_STYLES)}
+    trained |= {t for t, _c, _h in data.bundled_rows()}
+    assert not held & trained
+    catalog = {code for code, _n, _g in dictionary.catalog_from_csv()}
+    assert {c for _t, c, _h in data.heldout_rows("test")} <= catalog
+
+
+def test_lexicon_covers_every_catalog_code(csv_dict):
+    lexicon = dictionary.load_lexicon()
+    catalog = dictionary.catalog_from_csv()
+    assert {code for code, _n, _g in catalog} == set(lexicon)
+    for code, name, group in catalog:
+        assert lexicon[code].everyday, code
+        assert lexicon[code].name == name
+        assert csv_dict.groups[code] == group
+    assert csv_dict.term_codes["笔记本电脑"] == ("KP115",)
+    assert csv_dict.term_codes["热水器"] == ("KP009",)
+    assert csv_dict.term_codes["卫衣"] == ("KP210",)
+    assert "拯救者" in dict(csv_dict.words)  # brands are kept whole, with no code
+    assert "拯救者" not in csv_dict.term_codes
+
+
+def test_generator_is_deterministic_and_varied(csv_dict):
+    from collections import Counter
+
+    from zhijian.complaints.classifier import generate
+
+    a = data.generated(csv_dict)
+    assert a == data.generated(csv_dict)
+    assert len(a) >= 20_000
+    assert set(Counter(r["style"] for r in a)) == set(generate.STYLES)
+    assert {r["category"] for r in a} == set(csv_dict.names)
+    assert set(Counter(r["hazard"] for r in a)) == set(M.HAZARDS)
+    assert Counter(r["mention"] for r in a)["model"] >= 1000  # model numbers, no product word
+    # The rows of a style do not depend on the other styles being generated.
+    only = data.generated(csv_dict, styles=("review",))
+    assert only == [r for r in a if r["style"] == "review"]
+
+
+def test_unsure_product_falls_back_to_the_group(held_out_model):
+    text = "华为的新品用了两天屏幕就有一条线"
+    with override_settings(COMPLAINT_CLASSIFIER_THRESHOLDS={"category": 1.01, "group": 0.0}):
+        (p,) = held_out_model.predict([text])
+    assert p.level == "group" and p.assigned_category == "" and p.assigned_group == p.group
+    assert p.group == held_out_model.userdict.groups[p.category]
+    assert 0 < p.group_confidence <= 1 and p.group_confidence >= p.category_confidence
+    with override_settings(COMPLAINT_CLASSIFIER_THRESHOLDS={"category": 1.01, "group": 1.01}):
+        (q,) = held_out_model.predict([text])
+    assert q.level == "none" and q.assigned_group == ""
+    (r,) = held_out_model.predict(["电热水器漏电，洗澡时被电得手发麻"])
+    assert r.level == "product" and r.assigned_category == "KP009"
+    assert r.group == "家用电器及电器附件"
+
+
+@pytest.mark.django_db
+def test_group_level_suggestion_is_stored_on_the_case(held_out_model):
+    from zhijian.complaints.labelling import suggest_labels
+    from zhijian.complaints.models import Case
+
+    case = Case(product="", facts="华为的新品用了两天屏幕就有一条线")
+    case.labels_confirmed = False
+    with override_settings(COMPLAINT_CLASSIFIER_THRESHOLDS={"category": 1.01, "group": 0.0}):
+        preds = held_out_model.predict([case.facts])
+
+        class _Stub:
+            def predict(self, texts):
+                return preds
+
+        import unittest.mock as mock
+
+        with mock.patch.object(Case.objects, "bulk_update"):
+            assert suggest_labels([case], model=_Stub()) == 1
+    assert case.category_id is None and case.category_level == "group"
+    assert case.category_group == preds[0].group
+
+
+def test_evaluate_command_style_held_out(held_out_model, var_dir):
+    directory = M.save_version(held_out_model, "styleheldout-test", activate=False)
+    out = io.StringIO()
+    call_command("complaints_evaluate", "--style-held-out", "--model", str(directory), stdout=out)
+    text = out.getvalue()
+    for word in ("group accuracy", "product accuracy", "macro F1", "hazard accuracy",
+                 "confident subset", "coverage", "worst confusions", "heldout_test.csv",
+                 "held-out styles"):
+        assert word in text
+    with pytest.raises(CommandError, match="--style-held-out"):
+        call_command("complaints_evaluate")
