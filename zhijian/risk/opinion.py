@@ -54,7 +54,7 @@ from .models import OpinionItem, OpinionSource, OpinionStory, OpinionStoryEvent,
 
 log = logging.getLogger(__name__)
 
-DUPLICATE_BITS = 6  # Hamming distance (of 64) at or below which an item is a near duplicate
+DUPLICATE_BITS = 10  # Hamming distance (of 64) at or below which an item is a near duplicate (see docs)
 WINDOW_DAYS = 30  # how far back duplicates are looked for
 STORY_HOURS = 72  # a story takes new items for this long after its last one
 STORY_JACCARD = 0.25  # character-bigram Jaccard similarity to join a story
@@ -280,7 +280,7 @@ def jaccard(a: set, b: set) -> float:
 
 NEGATIVE = ("不合格", "爆炸", "起火", "着火", "自燃", "燃烧", "冒烟", "漏电", "触电", "中毒", "致癌", "超标", "烫伤",
             "烧伤", "割伤", "受伤", "死亡", "身亡", "伤亡", "窒息", "召回", "假冒", "伪劣", "以次充好", "投诉", "维权",
-            "曝光", "隐患", "危险", "质量问题", "故障", "失灵", "断裂", "异味", "变质", "欺骗", "虚假", "坑", "差评",
+            "曝光", "安全隐患", "隐患", "危险", "质量问题", "故障", "失灵", "断裂", "异味", "变质", "欺骗", "虚假", "坑", "差评",
             "退货", "索赔", "担忧", "恐慌", "事故")
 POSITIVE = ("合格", "满意", "好评", "放心", "点赞", "安全", "优质", "表扬", "感谢", "推荐", "可靠", "达标", "改进",
             "整改到位", "好用", "称赞", "信赖")
@@ -579,7 +579,7 @@ def triage_story(story: OpinionStory, user, *, triage: str, enterprise=None, pro
             item.save()
     locked.relevance = None
     locked.save()
-    transaction.on_commit(refresh_relevance)
+    refresh_relevance()  # in the same transaction: a refused or failed triage retrains nothing
     return locked
 
 

@@ -114,7 +114,7 @@ def test_feeds_are_ingested_deduplicated_classified_and_clustered(server):
 def test_sentiment_lexicon_and_region_names():
     assert opinion.sentiment("产品抽检不合格")[0] == "negative"
     assert opinion.sentiment("抽检全部合格，消费者很满意")[0] == "positive"
-    assert opinion.sentiment("这款插座没有安全隐患")[0] != "negative" or True
+    assert opinion.sentiment("这款插座没有安全隐患")[0] == "positive"  # 安全隐患 negated
     assert opinion.sentiment("今天天气")[0] == "neutral"
     names = opinion.division_names()
     assert opinion.find_division("苏州某商场", names) == "320500"
@@ -189,7 +189,7 @@ def test_file_drops_are_read_and_moved(tmp_path):
 
 def test_schedule_fetches_due_sources_only(server, monkeypatch):
     due = source(f"{server}/rss.xml", "rss", interval_minutes=60)
-    recent = source(f"{server}/feed.json", "json", interval_minutes=60)
+    recent = source(f"{server}/feed.json", "json", interval_minutes=60, mapping={"items": "data.posts", "id": "pid"})
     recent.last_fetched = NOW - dt.timedelta(minutes=10)
     recent.save()
     source(f"{server}/atom.xml", "atom", active=False)
