@@ -561,7 +561,7 @@ class OpinionSource(ScopedModel, TimestampedModel):
     class Kind(models.TextChoices):
         RSS = "rss", _("RSS feed")
         ATOM = "atom", _("Atom feed")
-        JSON = "json", _("JSON feed")
+        JSON = "json_feed", _("JSON feed")
         FILE_DROP = "file_drop", _("file-drop directory")
 
     class Status(models.TextChoices):
@@ -573,8 +573,8 @@ class OpinionSource(ScopedModel, TimestampedModel):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     location = models.CharField(_("URL or directory"), max_length=500)
     mapping = models.JSONField(_("JSON field mapping"), default=dict, blank=True, help_text=_(
-        "JSON feeds: {\"items\": path of the list, \"id\", \"title\", \"text\", \"url\", \"published\": "
-        "field names}; dotted paths allowed."))
+        "JSON feeds: the path of the item list and the field of each of id, title, text, url and published "
+        "(dotted paths allowed)."))
     division = models.ForeignKey("registry.Division", models.PROTECT, related_name="opinion_sources",
                                  verbose_name=_("monitoring division"),
                                  help_text=_("Items whose text names no region belong to this division."))

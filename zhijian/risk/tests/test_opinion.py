@@ -82,7 +82,7 @@ def source(url, kind, **kw):
 def test_feeds_are_ingested_deduplicated_classified_and_clustered(server):
     rss = source(f"{server}/rss.xml", "rss")
     atom = source(f"{server}/atom.xml", "atom")
-    js = source(f"{server}/feed.json", "json", mapping={"items": "data.posts", "id": "pid", "title": "headline",
+    js = source(f"{server}/feed.json", "json_feed", mapping={"items": "data.posts", "id": "pid", "title": "headline",
                                                         "text": "body.text", "published": "time"})
     assert opinion.fetch_source(rss, NOW) == 2
     assert opinion.fetch_source(atom, NOW) == 1
@@ -189,7 +189,7 @@ def test_file_drops_are_read_and_moved(tmp_path):
 
 def test_schedule_fetches_due_sources_only(server, monkeypatch):
     due = source(f"{server}/rss.xml", "rss", interval_minutes=60)
-    recent = source(f"{server}/feed.json", "json", interval_minutes=60, mapping={"items": "data.posts", "id": "pid"})
+    recent = source(f"{server}/feed.json", "json_feed", interval_minutes=60, mapping={"items": "data.posts", "id": "pid"})
     recent.last_fetched = NOW - dt.timedelta(minutes=10)
     recent.save()
     source(f"{server}/atom.xml", "atom", active=False)
@@ -206,7 +206,7 @@ def test_triage_is_audited_and_retrains_the_relevance_classifier(server, make_us
     from zhijian.accounts.models import AuditEntry
 
     opinion.fetch_source(source(f"{server}/rss.xml", "rss"), NOW)
-    opinion.fetch_source(source(f"{server}/feed.json", "json", mapping={
+    opinion.fetch_source(source(f"{server}/feed.json", "json_feed", mapping={
         "items": "data.posts", "id": "pid", "title": "headline", "text": "body.text", "published": "time"}), NOW)
     ebike = OpinionItem.objects.get(external_id="rss-1").story
     heater = OpinionItem.objects.get(external_id="rss-2").story
