@@ -451,6 +451,17 @@ def build_risk_world(w: World, cats) -> None:
             definition=definition, category=cats[0], division_id=division, week=dt.date(2026, 6, 1), observed=9,
             statistic=4.45, threshold=4.0, series={"weeks": ["2026-06-01"], "values": [9]})
         w.add(signal, division, public=False, where=f"signal {key}")
+        source = rk.OpinionSource.objects.create(name=f"矩阵{key}舆情源", kind="rss",
+                                                 location=f"http://127.0.0.1:9/{key}.xml", division_id=division)
+        w.add(source, division, public=False, where=f"opinion source {key}")
+        story = rk.OpinionStory.objects.create(title=f"矩阵{key}舆情事件", first_seen=now, last_seen=now,
+                                               item_count=1, category=cats[0], division_id=division)
+        w.add(story, division, public=False, where=f"opinion story {key}")
+        item = rk.OpinionItem.objects.create(
+            source=source, external_id=f"amx-{key}", title=f"矩阵{key}舆情条目", text="矩阵测试：电暖器起火",
+            published=now, published_on=now.date(), fetched=now, simhash=12345, category=cats[0],
+            division_id=division, story=story)
+        w.add(item, division, public=False, where=f"opinion item {key}")
 
 
 def build_world() -> World:

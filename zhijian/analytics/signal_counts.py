@@ -2,7 +2,8 @@
 
 Input: one Parquet table of a snapshot, ``signal_events`` (``export``): a row per counted
 record — ``source`` (``complaints``: cases received; ``injuries``: injury cases treated;
-``unqualified``: spot-check results whose standing verdict is unqualified), ``day`` (days since
+``unqualified``: spot-check results whose standing verdict is unqualified; ``opinion``:
+public-opinion items published, near-duplicate reposts not counted again), ``day`` (days since
 1970-01-01: received, treated, tested), ``category`` (product-category code, ``""`` when
 unknown), ``hazard`` (``""`` when unknown) and ``division`` (the handling bureau's or the
 hospital's six-digit GB/T 2260 code).
@@ -74,12 +75,12 @@ def week_date(week: int) -> dt.date:
 
 def export(directory) -> dict:
     """Write ``signal_events.parquet`` from the database (complaints, injury cases, unqualified
-    spot-check results), in chunks; returns the row count."""
+    spot-check results, opinion items), in chunks; returns the row count."""
     from django.db import connection
 
     from zhijian.complaints.models import Case
     from zhijian.registry.models import ProductCategory
-    from zhijian.risk.models import InjuryCase, SentinelHospital
+    from zhijian.risk.models import InjuryCase, OpinionItem, SentinelHospital
     from zhijian.spotcheck.models import Task
 
     from .snapshot import _day_sql, _export
@@ -87,6 +88,7 @@ def export(directory) -> dict:
     cat = ProductCategory._meta.db_table
     case, inj, hosp, task = (Case._meta.db_table, InjuryCase._meta.db_table, SentinelHospital._meta.db_table,
                              Task._meta.db_table)
+    opi = OpinionItem._meta.db_table
     unq = "'unqualified'"
     sql = (
         f"SELECT 'complaints', {_day_sql('c.received_on')}, COALESCE(k.code, ''), COALESCE(c.hazard, ''), "
@@ -95,7 +97,9 @@ def export(directory) -> dict:
         f"h.division_id FROM {inj} i JOIN {hosp} h ON h.id = i.hospital_id LEFT JOIN {cat} k ON k.id = i.product_id "
         f"UNION ALL SELECT 'unqualified', {_day_sql('t.tested_on')}, k.code, '', t.division_id "
         f"FROM {task} t JOIN {cat} k ON k.id = t.category_id WHERE t.tested_on IS NOT NULL AND "
-        f"(t.retest_verdict = {unq} OR ((t.retest_verdict IS NULL OR t.retest_verdict = '') AND t.verdict = {unq}))")
+        f"(t.retest_verdict = {unq} OR ((t.retest_verdict IS NULL OR t.retest_verdict = '') AND t.verdict = {unq}))"
+        f" UNION ALL SELECT 'opinion', {_day_sql('o.published_on')}, COALESCE(k.code, ''), COALESCE(o.hazard, ''), "
+        f"o.division_id FROM {opi} o LEFT JOIN {cat} k ON k.id = o.category_id WHERE o.duplicate_of_id IS NULL")
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     with connection.cursor():

@@ -73,3 +73,29 @@ class SignalDefinitionFilterSet(SearchFilterSet):
     class Meta:
         model = models.SignalDefinition
         fields = ["source", "method", "active"]
+
+
+class OpinionSourceFilterSet(SearchFilterSet):
+    search_fields = ("name", "location")
+
+    class Meta:
+        model = models.OpinionSource
+        fields = ["kind", "active", "last_status"]
+
+
+class OpinionItemFilterSet(SearchFilterSet):
+    search_fields = ("title", "text")
+    duplicates = django_filters.BooleanFilter(field_name="duplicate_of", lookup_expr="isnull", exclude=True,
+                                              label=_("near duplicates only"))
+
+    class Meta:
+        model = models.OpinionItem
+        fields = ["source", "category", "hazard", "sentiment", "story"]
+
+
+class OpinionStoryFilterSet(SearchFilterSet):
+    search_fields = ("title", "product", "note")
+
+    class Meta:
+        model = models.OpinionStory
+        fields = ["triage", "category", "hazard", "sentiment"]

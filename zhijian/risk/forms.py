@@ -151,3 +151,42 @@ class RiskAssessmentForm(forms.Form):
 
     def clean_scenarios(self):
         return parse_scenarios(self.cleaned_data["scenarios"])
+
+
+class OpinionSourceForm(ScopedModelForm):
+    class Meta:
+        model = models.OpinionSource
+        fields = ["name", "kind", "location", "mapping", "division", "interval_minutes", "active"]
+
+
+class TriageForm(forms.Form):
+    """An officer's triage of an opinion story."""
+
+    triage = forms.ChoiceField(label=_("triage"), choices=[c for c in models.OpinionStory.Triage.choices
+                                                          if c[0] != "new"])
+    enterprise_uscc = forms.CharField(label=_("linked enterprise (unified social credit code)"), max_length=18,
+                                      required=False)
+    product = forms.CharField(label=_("linked product"), max_length=200, required=False)
+    category = forms.ModelChoiceField(label=_("product category (correction)"), required=False,
+                                      queryset=None)
+    note = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from zhijian.registry.models import ProductCategory
+
+        self.fields["category"].queryset = ProductCategory.objects.order_by("code")
+
+    def service_kwargs(self, user) -> dict:
+        from django.core.exceptions import ValidationError
+
+        from zhijian.registry.models import Enterprise
+
+        d = self.cleaned_data
+        enterprise = None
+        if d.get("enterprise_uscc"):
+            enterprise = Enterprise.objects.restrict(user, "view").filter(uscc=d["enterprise_uscc"].strip().upper()).first()
+            if enterprise is None:
+                raise ValidationError({"enterprise_uscc": _("No enterprise with this code in your scope.")})
+        return {"triage": d["triage"], "enterprise": enterprise, "product": d.get("product", ""),
+                "note": d.get("note", ""), "category": d.get("category")}

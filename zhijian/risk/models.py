@@ -348,6 +348,7 @@ class SignalDefinition(ScopedModel):
         COMPLAINTS = "complaints", _("complaints received")
         INJURIES = "injuries", _("injury cases")
         UNQUALIFIED = "unqualified", _("unqualified spot-check results")
+        OPINION = "opinion", _("public-opinion items")
 
     class Method(models.TextChoices):
         CUSUM = "cusum", _("CUSUM")
@@ -553,3 +554,165 @@ class AlertEvent(HistoryEvent):
 
     def __str__(self):
         return f"{self.alert_id} {self.type}"
+
+
+# --------------------------------------------------------------------------- public opinion (舆情)
+
+
+class OpinionSource(ScopedModel, TimestampedModel):
+    """A configured source of public-opinion items: a feed the deployment can reach, or a
+    directory where files are dropped (``opinion.py``)."""
+
+    class Kind(models.TextChoices):
+        RSS = "rss", _("RSS feed")
+        ATOM = "atom", _("Atom feed")
+        JSON = "json_feed", _("JSON feed")
+        FILE_DROP = "file_drop", _("file-drop directory")
+
+    class Status(models.TextChoices):
+        NEVER = "never", _("not fetched yet")
+        OK = "ok", _("fetched")
+        FAILED = "failed", _("fetch failed")
+
+    name = models.CharField(_("name"), max_length=128)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    location = models.CharField(_("URL or directory"), max_length=500)
+    mapping = models.JSONField(_("JSON field mapping"), default=dict, blank=True, help_text=_(
+        "JSON feeds: the path of the item list and the field of each of id, title, text, url and published "
+        "(dotted paths allowed)."))
+    division = models.ForeignKey("registry.Division", models.PROTECT, related_name="opinion_sources",
+                                 verbose_name=_("monitoring division"),
+                                 help_text=_("Items whose text names no region belong to this division."))
+    interval_minutes = models.PositiveIntegerField(_("fetch every (minutes)"), default=60,
+                                                   validators=[MinValueValidator(5)])
+    active = models.BooleanField(_("active"), default=True)
+    last_fetched = models.DateTimeField(_("last fetched"), null=True, blank=True)
+    last_status = models.CharField(_("last status"), max_length=16, choices=Status.choices, default=Status.NEVER)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_count = models.PositiveIntegerField(_("items added by the last fetch"), default=0)
+
+    scope_division = "division"
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("opinion source")
+        verbose_name_plural = _("opinion sources")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("risk:opinionsource_detail", args=[self.pk])
+
+
+class Sentiment(models.TextChoices):
+    NEGATIVE = "negative", _("negative")
+    NEUTRAL = "neutral", _("neutral")
+    POSITIVE = "positive", _("positive")
+
+
+class OpinionStory(ScopedModel, TimestampedModel):
+    """A cluster of items about the same thing (same category, similar text, close in time);
+    officers triage stories, not single items."""
+
+    class Triage(models.TextChoices):
+        NEW = "new", _("not triaged")
+        RELEVANT = "relevant", _("relevant")
+        NOT_RELEVANT = "not_relevant", _("not relevant")
+
+    title = models.CharField(_("title"), max_length=300)
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"), db_index=True)
+    item_count = models.PositiveIntegerField(_("items"), default=0)
+    category = models.ForeignKey("registry.ProductCategory", models.PROTECT, null=True, blank=True,
+                                 related_name="opinion_stories", verbose_name=_("product category"))
+    hazard = models.CharField(_("hazard"), max_length=32, blank=True, choices=HAZARDS)
+    division = models.ForeignKey("registry.Division", models.PROTECT, related_name="opinion_stories",
+                                 verbose_name=_("division"))
+    sentiment = models.CharField(_("sentiment"), max_length=16, choices=Sentiment.choices, default=Sentiment.NEUTRAL)
+    relevance = models.FloatField(_("predicted relevance"), null=True, blank=True,
+                                  help_text=_("From the classifier trained on earlier triage; empty until there is any."))
+    triage = models.CharField(_("triage"), max_length=16, choices=Triage.choices, default=Triage.NEW, db_index=True)
+    enterprise = models.ForeignKey("registry.Enterprise", models.SET_NULL, null=True, blank=True,
+                                   related_name="opinion_stories", verbose_name=_("linked enterprise"))
+    product = models.CharField(_("linked product"), max_length=200, blank=True)
+    triaged_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("triaged by"))
+    triaged_at = models.DateTimeField(_("triaged at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    scope_division = "division"
+
+    class Meta:
+        ordering = ["-last_seen", "-id"]
+        verbose_name = _("opinion story")
+        verbose_name_plural = _("opinion stories")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("risk:opinionstory_detail", args=[self.pk])
+
+
+class OpinionItem(ScopedModel):
+    """One fetched item (a post, an article, a dropped file), normalised and classified."""
+
+    source = models.ForeignKey(OpinionSource, models.PROTECT, related_name="items", verbose_name=_("source"))
+    external_id = models.CharField(_("external id"), max_length=300)
+    url = models.URLField(_("link"), max_length=500, blank=True)
+    title = models.CharField(_("title"), max_length=300)
+    text = models.TextField(_("text"), blank=True)
+    published = models.DateTimeField(_("published"), db_index=True)
+    published_on = models.DateField(_("published on (local date)"), db_index=True)
+    fetched = models.DateTimeField(_("fetched"))
+    simhash = models.BigIntegerField(_("SimHash (64 bits, signed)"))
+    duplicate_of = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="duplicates",
+                                     verbose_name=_("near-duplicate of"))
+    distance = models.PositiveSmallIntegerField(_("Hamming distance to the original"), null=True, blank=True)
+    category = models.ForeignKey("registry.ProductCategory", models.PROTECT, null=True, blank=True,
+                                 related_name="opinion_items", verbose_name=_("product category"))
+    category_confidence = models.FloatField(_("category confidence"), null=True, blank=True)
+    hazard = models.CharField(_("hazard"), max_length=32, blank=True, choices=HAZARDS)
+    hazard_confidence = models.FloatField(_("hazard confidence"), null=True, blank=True)
+    division = models.ForeignKey("registry.Division", models.PROTECT, related_name="opinion_items",
+                                 verbose_name=_("division"))
+    division_found = models.BooleanField(_("region named in the text"), default=False)
+    sentiment = models.CharField(_("sentiment"), max_length=16, choices=Sentiment.choices, default=Sentiment.NEUTRAL)
+    sentiment_score = models.FloatField(_("sentiment score (-1 to 1)"), default=0)
+    sentiment_confidence = models.FloatField(_("sentiment confidence"), default=0)
+    story = models.ForeignKey(OpinionStory, models.SET_NULL, null=True, blank=True, related_name="items",
+                              verbose_name=_("story"))
+
+    scope_division = "division"
+
+    class Meta:
+        ordering = ["-published", "-id"]
+        verbose_name = _("opinion item")
+        verbose_name_plural = _("opinion items")
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="uniq_opinion_item_per_source")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("risk:opinionitem_detail", args=[self.pk])
+
+
+class OpinionStoryEvent(HistoryEvent):
+    """A typed event in a story's history (triage, link, retraining)."""
+
+    class Type(models.TextChoices):
+        CREATED = "created", _("story formed")
+        TRIAGED = "triaged", _("triaged")
+        LINKED = "linked", _("enterprise or product linked")
+        CATEGORY_CORRECTED = "category_corrected", _("category corrected")
+
+    story = models.ForeignKey(OpinionStory, models.CASCADE, related_name="events")
+    type = models.CharField(max_length=32, choices=Type.choices)
+
+    class Meta(HistoryEvent.Meta):
+        pass
+
+    def __str__(self):
+        return f"{self.story_id} {self.type}"

@@ -35,11 +35,15 @@ def load_incident_levels(model=None) -> int:
     return n
 
 
-def load_signal_definitions(model=None) -> int:
+#: The signal definitions: over complaints, injuries and spot-check results; over opinion items.
+SIGNAL_FILES = ("signal_definitions.csv", "opinion_signal_definitions.csv")
+
+
+def load_signal_definitions(model=None, files=SIGNAL_FILES) -> int:
     if model is None:
         from .models import SignalDefinition as model
     n = 0
-    for row in _rows("signal_definitions.csv"):
+    for row in (r for name in files for r in _rows(name)):
         model.objects.get_or_create(code=row["code"], defaults={
             "name": row["name"], "source": row["source"], "method": row["method"], "level": row["level"],
             "parameters": json.loads(row["parameters"])})

@@ -79,3 +79,33 @@ class SignalDefinitionTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = models.SignalDefinition
         fields = ("code", "name", "source", "method", "level", "active")
+
+
+class OpinionSourceTable(BaseTable):
+    name = tables.Column(linkify=True)
+    last_fetched = tables.DateTimeColumn(format="Y-m-d H:i")
+
+    class Meta(BaseTable.Meta):
+        model = models.OpinionSource
+        fields = ("name", "kind", "division", "interval_minutes", "active", "last_fetched", "last_status",
+                  "last_count")
+
+
+class OpinionItemTable(BaseTable):
+    title = tables.Column(linkify=True)
+    published = tables.DateTimeColumn(format="Y-m-d H:i")
+
+    class Meta(BaseTable.Meta):
+        model = models.OpinionItem
+        fields = ("published", "title", "source", "category", "hazard", "division", "sentiment", "duplicate_of",
+                  "story")
+
+
+class OpinionStoryTable(BaseTable):
+    title = tables.Column(linkify=True)
+    last_seen = tables.DateTimeColumn(format="Y-m-d H:i")
+
+    class Meta(BaseTable.Meta):
+        model = models.OpinionStory
+        fields = ("title", "last_seen", "item_count", "category", "hazard", "division", "sentiment", "relevance",
+                  "triage")

@@ -26,10 +26,17 @@ urlpatterns = [
     path("injury-estimates/", views.InjuryEstimatesView.as_view(), name="injury_estimates"),
     path("incident-levels/", views.IncidentLevelListView.as_view(), name="incidentlevel_list"),
     path("incident-levels/<int:pk>/", views.IncidentLevelDetailView.as_view(), name="incidentlevel_detail"),
+    path("opinion/items/", views.OpinionItemListView.as_view(), name="opinionitem_list"),
+    path("opinion/items/<int:pk>/", views.OpinionItemDetailView.as_view(), name="opinionitem_detail"),
+    path("opinion/stories/", views.OpinionStoryListView.as_view(), name="opinionstory_list"),
+    path("opinion/stories/<int:pk>/", views.OpinionStoryDetailView.as_view(), name="opinionstory_detail"),
+    path("opinion/stories/<int:pk>/triage/", views.OpinionStoryTriageView.as_view(), name="opinionstory_triage"),
 ]
 for name, prefix, views_ in (
         ("sentinelhospital", "sentinel-hospitals", (views.SentinelHospitalListView, views.SentinelHospitalDetailView,
                                                     views.SentinelHospitalEditView, views.SentinelHospitalDeleteView)),
+        ("opinionsource", "opinion/sources", (views.OpinionSourceListView, views.OpinionSourceDetailView,
+                                              views.OpinionSourceEditView, views.OpinionSourceDeleteView)),
         ("injurycase", "injury-cases", (views.InjuryCaseListView, views.InjuryCaseDetailView,
                                         views.InjuryCaseEditView, views.InjuryCaseDeleteView))):
     list_v, detail_v, edit_v, delete_v = views_

@@ -22,9 +22,10 @@ from zhijian.core.scope import ROLE_ENTERPRISE, scope_for
 
 from . import forms, models, services
 from .filtersets import (AlertFilterSet, IncidentFilterSet, IncidentLevelFilterSet, InjuryCaseFilterSet,
-                         RiskAssessmentFilterSet, SentinelHospitalFilterSet, SignalDefinitionFilterSet,
+                         OpinionItemFilterSet, OpinionSourceFilterSet, OpinionStoryFilterSet, RiskAssessmentFilterSet, SentinelHospitalFilterSet, SignalDefinitionFilterSet,
                          SignalFilterSet)
-from .tables import (AlertTable, IncidentLevelTable, IncidentTable, InjuryCaseTable, RiskAssessmentTable,
+from .tables import (AlertTable, IncidentLevelTable, IncidentTable, InjuryCaseTable, OpinionItemTable,
+                     OpinionSourceTable, OpinionStoryTable, RiskAssessmentTable,
                      SentinelHospitalTable, SignalDefinitionTable, SignalTable)
 
 
@@ -541,3 +542,100 @@ class IncidentLevelDetailView(generic.ObjectDetailView):
     model = models.IncidentLevel
     detail_fields = ("code", "rank", "name", "name_zh", "min_deaths", "min_serious_injuries", "min_loss",
                      "report_hours", "escalate_hours", "escalate_to", "follow_up_days", "supplement_days", "basis")
+
+
+# --------------------------------------------------------------------------- public opinion
+
+
+class OpinionSourceListView(generic.ObjectListView):
+    model = models.OpinionSource
+    queryset = models.OpinionSource.objects.select_related("division")
+    filterset_class = OpinionSourceFilterSet
+    table_class = OpinionSourceTable
+    filter_fields = ("kind", "active", "last_status")
+
+
+class OpinionSourceDetailView(generic.ObjectDetailView):
+    model = models.OpinionSource
+    queryset = models.OpinionSource.objects.select_related("division")
+    detail_fields = ("name", "kind", "location", "mapping", "division", "interval_minutes", "active", "last_fetched",
+                     "last_status", "last_error", "last_count")
+
+
+class OpinionSourceEditView(generic.ObjectEditView):
+    model = models.OpinionSource
+    form_class = forms.OpinionSourceForm
+
+
+class OpinionSourceDeleteView(generic.ObjectDeleteView):
+    model = models.OpinionSource
+
+
+class OpinionItemListView(generic.ObjectListView):
+    model = models.OpinionItem
+    queryset = models.OpinionItem.objects.select_related("source", "category", "division", "duplicate_of", "story")
+    filterset_class = OpinionItemFilterSet
+    table_class = OpinionItemTable
+    filter_fields = ("source", "category", "sentiment", "duplicates")
+
+
+class OpinionItemDetailView(generic.ObjectDetailView):
+    model = models.OpinionItem
+    queryset = models.OpinionItem.objects.select_related("source", "category", "division", "duplicate_of", "story")
+    detail_fields = ("title", "text", "url", "source", "external_id", "published", "fetched", "duplicate_of",
+                     "distance", "category", "category_confidence", "hazard", "hazard_confidence", "division",
+                     "division_found", "sentiment", "sentiment_score", "sentiment_confidence", "story")
+
+    def get_extra_context(self, obj):
+        return {"edit_url": None, "delete_url": None}
+
+
+class OpinionStoryListView(generic.ObjectListView):
+    model = models.OpinionStory
+    queryset = models.OpinionStory.objects.select_related("category", "division")
+    filterset_class = OpinionStoryFilterSet
+    table_class = OpinionStoryTable
+    filter_fields = ("triage", "category", "sentiment")
+
+
+class OpinionStoryDetailView(generic.ObjectDetailView):
+    model = models.OpinionStory
+    queryset = models.OpinionStory.objects.select_related("category", "division", "enterprise", "triaged_by")
+    template_name = "risk/opinionstory_detail.html"
+    detail_fields = ("title", "first_seen", "last_seen", "item_count", "category", "hazard", "division", "sentiment",
+                     "relevance", "triage", "enterprise", "product", "triaged_by", "triaged_at", "note")
+
+    def get_extra_context(self, obj):
+        user = self.request.user
+        can_triage = ((scope_for(user).role in services.OFFICERS or user.is_superuser)
+                      and models.OpinionStory.objects.is_allowed(user, "change", obj))
+        initial = {"triage": obj.triage if obj.triage != "new" else "relevant", "product": obj.product,
+                   "note": obj.note, "enterprise_uscc": obj.enterprise.uscc if obj.enterprise else ""}
+        return {"items": obj.items.select_related("source", "division").order_by("published", "pk")[:200],
+                "events": obj.events.select_related("user"),
+                "triage_form": forms.TriageForm(initial=initial) if can_triage else None,
+                "edit_url": None, "delete_url": None}
+
+
+class OpinionStoryTriageView(generic.ScopedObjectMixin, View):
+    """POST an officer's triage of a story (the service checks role and scope again)."""
+
+    model = models.OpinionStory
+
+    def post(self, request, pk):
+        from . import opinion
+
+        story = get_object_or_404(models.OpinionStory.objects.restrict(request.user, "view"), pk=pk)
+        form = forms.TriageForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise ValidationError([f"{form.fields[k].label}: {' '.join(v)}" if k in form.fields
+                                       else " ".join(v) for k, v in form.errors.items()])
+            opinion.triage_story(story, request.user, **form.service_kwargs(request.user))
+            messages.success(request, _("Story triaged; the relevance classifier was retrained."))
+        except ValidationError as exc:
+            for message in error_messages(exc):
+                messages.error(request, message)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or _("This is outside your scope."))
+        return redirect(story.get_absolute_url())

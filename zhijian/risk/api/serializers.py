@@ -165,3 +165,46 @@ class SignalSerializer(ScopedModelSerializer):
                   "division_detail", "week", "observed", "statistic", "threshold", "series", "status", "alert",
                   "created", "last_updated"]
         read_only_fields = fields
+
+
+class OpinionSourceSerializer(ScopedModelSerializer):
+    division_detail = BriefDivisionSerializer(source="division", read_only=True)
+
+    class Meta:
+        model = models.OpinionSource
+        fields = ["id", "name", "kind", "location", "mapping", "division", "division_detail", "interval_minutes",
+                  "active", "last_fetched", "last_status", "last_error", "last_count", "created", "last_updated"]
+        read_only_fields = ["last_fetched", "last_status", "last_error", "last_count"]
+
+
+class OpinionItemSerializer(ScopedModelSerializer):
+    category_detail = BriefProductCategorySerializer(source="category", read_only=True)
+    division_detail = BriefDivisionSerializer(source="division", read_only=True)
+
+    class Meta:
+        model = models.OpinionItem
+        fields = ["id", "source", "external_id", "url", "title", "text", "published", "fetched", "simhash",
+                  "duplicate_of", "distance", "category", "category_detail", "category_confidence", "hazard",
+                  "hazard_confidence", "division", "division_detail", "division_found", "sentiment",
+                  "sentiment_score", "sentiment_confidence", "story"]
+        read_only_fields = fields
+
+
+class OpinionStorySerializer(ScopedModelSerializer):
+    category_detail = BriefProductCategorySerializer(source="category", read_only=True)
+    division_detail = BriefDivisionSerializer(source="division", read_only=True)
+
+    class Meta:
+        model = models.OpinionStory
+        fields = ["id", "title", "first_seen", "last_seen", "item_count", "category", "category_detail", "hazard",
+                  "division", "division_detail", "sentiment", "relevance", "triage", "enterprise", "product",
+                  "triaged_by", "triaged_at", "note", "created", "last_updated"]
+        read_only_fields = fields
+
+
+class TriageSerializer(serializers.Serializer):
+    triage = serializers.ChoiceField(choices=[c for c in models.OpinionStory.Triage.choices if c[0] != "new"])
+    enterprise = serializers.IntegerField(required=False, allow_null=True, default=None)
+    product = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    category = serializers.IntegerField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, allow_blank=True, default="")

@@ -12,4 +12,7 @@ router.register("signal-definitions", views.SignalDefinitionViewSet, basename="s
 router.register("signals", views.SignalViewSet, basename="signal")
 router.register("sentinel-hospitals", views.SentinelHospitalViewSet, basename="sentinelhospital")
 router.register("injury-cases", views.InjuryCaseViewSet, basename="injurycase")
+router.register("opinion-sources", views.OpinionSourceViewSet, basename="opinionsource")
+router.register("opinion-items", views.OpinionItemViewSet, basename="opinionitem")
+router.register("opinion-stories", views.OpinionStoryViewSet, basename="opinionstory")
 urlpatterns = router.urls

@@ -208,3 +208,59 @@ class SignalViewSet(ScopedReadViewSet):
         signal = run_service(lambda: services.dismiss_signal(self.get_object(), request.user,
                                                              reason=body.validated_data["reason"]))
         return Response(s.SignalSerializer(signal, context={"request": request}).data)
+
+
+class OpinionSourceViewSet(ScopedModelViewSet):
+    """Public-opinion sources (feeds and file-drop directories; configured by the province)."""
+
+    queryset = models.OpinionSource.objects.select_related("division")
+    serializer_class = s.OpinionSourceSerializer
+    ordering_fields = ["name", "last_fetched"]
+    lookup_value_regex = PK
+
+
+class OpinionItemViewSet(ScopedReadViewSet):
+    """Fetched opinion items with their SimHash, near-duplicate link and classification."""
+
+    queryset = models.OpinionItem.objects.select_related("category", "division")
+    serializer_class = s.OpinionItemSerializer
+    ordering_fields = ["published", "fetched"]
+
+
+class OpinionStoryViewSet(ScopedReadViewSet):
+    """Stories (clusters of items); officers triage them."""
+
+    queryset = models.OpinionStory.objects.select_related("category", "division")
+    serializer_class = s.OpinionStorySerializer
+    ordering_fields = ["last_seen", "item_count", "relevance"]
+
+    @extend_schema(request=s.TriageSerializer, responses=s.OpinionStorySerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def triage(self, request, pk=None, format=None):
+        """Relevant / not relevant, linked enterprise (id, in scope) and product, corrected category."""
+        from django.core.exceptions import ValidationError
+
+        from zhijian.registry.models import Enterprise, ProductCategory
+
+        from .. import opinion
+
+        body = s.TriageSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = dict(body.validated_data)
+        story = self.get_object()
+
+        def run():
+            enterprise = category = None
+            if d["enterprise"] is not None:
+                enterprise = Enterprise.objects.restrict(request.user, "view").filter(pk=d["enterprise"]).first()
+                if enterprise is None:
+                    raise ValidationError({"enterprise": "No such enterprise in your scope."})
+            if d["category"] is not None:
+                category = ProductCategory.objects.filter(pk=d["category"]).first()
+                if category is None:
+                    raise ValidationError({"category": "No such product category."})
+            return opinion.triage_story(story, request.user, triage=d["triage"], enterprise=enterprise,
+                                        product=d["product"], note=d["note"], category=category)
+
+        story = run_service(run)
+        return Response(s.OpinionStorySerializer(story, context={"request": request}).data)

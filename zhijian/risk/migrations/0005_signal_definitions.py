@@ -5,7 +5,7 @@ from django.db import migrations
 def load(apps, schema_editor):
     from zhijian.risk.reference import load_signal_definitions
 
-    load_signal_definitions(apps.get_model("risk", "SignalDefinition"))
+    load_signal_definitions(apps.get_model("risk", "SignalDefinition"), files=("signal_definitions.csv",))
 
 
 class Migration(migrations.Migration):

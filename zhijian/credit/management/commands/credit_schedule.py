@@ -68,6 +68,15 @@ class Command(BaseCommand):
                 self.stdout.write(f"signals for the week of {signal_run.week}: {signal_run.alarms}")
         except Exception as exc:  # noqa: BLE001 - grading must not wait on the signals
             self.stderr.write(f"signal run failed: {type(exc).__name__}: {exc}")
+        try:  # public-opinion sources whose fetch interval has passed
+            from zhijian.risk.opinion import fetch_due
+
+            with change_context(source="cli"):
+                fetched = fetch_due()
+            for name, result in fetched.items():
+                self.stdout.write(f"opinion source {name}: {result}")
+        except Exception as exc:  # noqa: BLE001 - grading must not wait on the feeds
+            self.stderr.write(f"opinion fetch failed: {type(exc).__name__}: {exc}")
         if synced:
             self.stdout.write(f"{synced} credit event(s) added from registry records")
         if promoted:
