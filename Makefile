@@ -59,13 +59,15 @@ test-postgres:
 # whose fixed dates go stale, fails here. FAKETIME_DONT_FAKE_MONOTONIC keeps timeouts real.
 # The Spark engine's tests are left out: the JVM does not run under libfaketime, and they are
 # engine-equality tests with pinned dates (the DuckDB side runs here); so are the few tests that
-# wait on a subprocess with a timeout (marker no_faketime): libfaketime breaks that wait at times.
+# wait on a subprocess with a timeout (marker no_faketime): libfaketime breaks that wait at times;
+# and the tests of the style-held-out classifier (marker trains_model): a full fit reads no clock
+# and takes a minute.
 SHIFT ?= +$(shell $(PYTHON) -c 'import datetime as d; t=d.date.today(); n=400; n += (5 - (t + d.timedelta(n)).weekday()) % 7; print(n)')d
 test-shifted:
 	@echo "=== test suite on SQLite with the clock moved ($(SHIFT)) ==="
 	@command -v faketime >/dev/null || { echo "MISSING: faketime (apt-get install faketime)" >&2; exit 1; }
 	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$(SHIFT)" env ZHIJIAN_DB=sqlite \
-	  $(PY) -m pytest -q -m "not browser and not production and not no_faketime" -k "not spark" -p no:randomly $(PYTEST_ARGS)
+	  $(PY) -m pytest -q -m "not browser and not production and not no_faketime and not trains_model" -k "not spark" -p no:randomly $(PYTEST_ARGS)
 
 bench: $(VENV)/.test
 	$(PY) bench/import_enterprises.py

@@ -515,6 +515,9 @@ def default_version_name(userdict: dictmod.UserDictionary) -> str:
     h.update(userdict.sha256.encode())
     h.update(dictmod.lexicon_path().read_bytes())
     h.update(generate.GENERATOR_VERSION.encode())
+    per_code = getattr(settings, "COMPLAINT_CLASSIFIER_GENERATED_PER_CODE", generate.PER_CODE)
+    if per_code != generate.PER_CODE:  # a smaller generated set is another default
+        h.update(f"per_code={per_code}".encode())
     return f"default-{h.hexdigest()[:12]}"
 
 

@@ -1,6 +1,7 @@
 """The complaint text classifier: honest held-out scores, files in UTF-8 and GBK, bad files,
 determinism, the catalog user dictionary, the model store and retraining."""
 import csv
+import functools
 import io
 import json
 from collections import Counter
@@ -34,14 +35,22 @@ def csv_dict():
     return dictionary.build(dictionary.catalog_from_csv(), "csv")
 
 
-@pytest.fixture(scope="module")
-def held_out_model(var_dir, csv_dict):
-    """The style-held-out model: the train split plus the generated texts of the training styles
-    only; the test split, the held-out styles and the hand-written texts are never seen."""
+@functools.lru_cache(maxsize=1)
+def _held_out_model():
     from zhijian.complaints.classifier import generate
 
-    return M.train(data.bundled_rows("train"), userdict=csv_dict, source="test",
-                   styles=generate.TRAIN_STYLES)
+    return M.train(data.bundled_rows("train"), userdict=dictionary.build(dictionary.catalog_from_csv(), "csv"),
+                   source="test", styles=generate.TRAIN_STYLES)
+
+
+@pytest.fixture(scope="module")
+def held_out_model(var_dir):
+    """The style-held-out model: the train split plus the generated texts of the training styles
+    only; the test split, the held-out styles and the hand-written texts are never seen.
+
+    Trained once per process: pytest-django runs the database tests first, which splits this
+    module's tests in two and would set a module fixture up twice (a fit takes a minute)."""
+    return _held_out_model()
 
 
 def write_csv(path, rows, encoding="utf-8", header=("text", "category", "hazard")):
@@ -70,6 +79,7 @@ def test_bundled_data_has_enough_examples_per_hazard():
     assert not synthetic & {t for t, _c, _h in test}
 
 
+@pytest.mark.trains_model
 def test_held_out_scores(held_out_model):
     rows = [r for r in read_labelled(data.bundled_path(), split="test")]
     assert len(rows) >= 100
@@ -83,6 +93,7 @@ def test_held_out_scores(held_out_model):
     assert report.hazard.unclassified_accuracy >= report.hazard.accuracy
 
 
+@pytest.mark.trains_model
 def test_classify_batch_api(held_out_model):
     preds = M.classify(["我家的电瓶车充电器充电时突然自燃，把楼道烧黑了",
                         "电热水器漏电，洗澡时被电得手发麻"], model=held_out_model)
@@ -95,6 +106,7 @@ def test_classify_batch_api(held_out_model):
     assert M.classify([], model=held_out_model) == []
 
 
+@pytest.mark.trains_model
 def test_low_confidence_is_flagged_for_review(held_out_model):
     (p,) = held_out_model.predict(["你好，请问"])
     assert p.needs_review
@@ -148,6 +160,7 @@ def test_dictionary_comes_from_the_database(var_dir):
     assert "折叠晾衣梯" in dictionary.make_tokenizer(ud).lcut("新买的折叠晾衣梯断了", HMM=False)
 
 
+@pytest.mark.trains_model
 def test_evaluate_command_on_gbk_file(held_out_model, var_dir, tmp_path):
     directory = M.save_version(held_out_model, "heldout", activate=False)
     rows = [(t, c, h) for t, c, h in data.bundled_rows("test")][:40]
@@ -172,6 +185,7 @@ def test_evaluate_command_on_gbk_file(held_out_model, var_dir, tmp_path):
     assert 0 <= report["hazard"]["macro"]["f1"] <= 1
 
 
+@pytest.mark.trains_model
 def test_bad_files_give_clear_errors(held_out_model, var_dir, tmp_path):
     directory = M.save_version(held_out_model, "heldout2", activate=False)
     missing = write_csv(tmp_path / "m.csv", [("text", "fire")], header=("内容x", "hazard"))
@@ -193,6 +207,7 @@ def test_bad_files_give_clear_errors(held_out_model, var_dir, tmp_path):
         call_command("complaints_evaluate", str(tmp_path / "none.csv"), "--model", str(directory))
 
 
+@pytest.mark.trains_model
 def test_tampered_model_is_refused(held_out_model, tmp_path, var_dir):
     held_out_model.save(tmp_path / "m")
     with open(tmp_path / "m" / M.MODEL_FILE, "ab") as fh:
@@ -204,6 +219,7 @@ def test_tampered_model_is_refused(held_out_model, tmp_path, var_dir):
 @pytest.mark.django_db
 def test_default_model_then_retraining_switches_versions(tmp_path, settings):
     settings.VAR_DIR = tmp_path
+    settings.COMPLAINT_CLASSIFIER_GENERATED_PER_CODE = 4  # the store and versions, not accuracy: a small fit
     assert M.current_version() is None
     default = M.get_model()
     version = M.current_version()
@@ -235,6 +251,7 @@ def test_default_model_then_retraining_switches_versions(tmp_path, settings):
 @pytest.mark.django_db
 def test_train_command(tmp_path, settings):
     settings.VAR_DIR = tmp_path
+    settings.COMPLAINT_CLASSIFIER_GENERATED_PER_CODE = 4  # the store and versions, not accuracy: a small fit
     labelled = write_csv(tmp_path / "l.csv", data.bundled_rows("train"), "gbk")
     out = io.StringIO()
     call_command("complaints_train", "--from-file", str(labelled), "--no-bundled",
@@ -251,6 +268,7 @@ def test_train_command(tmp_path, settings):
 # --------------------------------------------------------------------------- issue 15
 
 
+@pytest.mark.trains_model
 def test_style_held_out_targets(held_out_model):
     """Issue 15 targets on the hand-written texts written unlike the training texts (computed)."""
     from zhijian.complaints.classifier.evaluate import style_held_out
@@ -309,6 +327,7 @@ def test_generator_is_deterministic_and_varied(csv_dict):
     assert only == [r for r in a if r["style"] == "review"]
 
 
+@pytest.mark.trains_model
 def test_unsure_product_falls_back_to_the_group(held_out_model):
     text = "华为的新品用了两天屏幕就有一条线"
     with override_settings(COMPLAINT_CLASSIFIER_THRESHOLDS={"category": 1.01, "group": 0.0}):
@@ -325,6 +344,7 @@ def test_unsure_product_falls_back_to_the_group(held_out_model):
 
 
 @pytest.mark.django_db
+@pytest.mark.trains_model
 def test_group_level_suggestion_is_stored_on_the_case(held_out_model):
     from zhijian.complaints.labelling import suggest_labels
     from zhijian.complaints.models import Case
@@ -346,6 +366,7 @@ def test_group_level_suggestion_is_stored_on_the_case(held_out_model):
     assert case.category_group == preds[0].group
 
 
+@pytest.mark.trains_model
 def test_evaluate_command_style_held_out(held_out_model, var_dir):
     directory = M.save_version(held_out_model, "styleheldout-test", activate=False)
     out = io.StringIO()
