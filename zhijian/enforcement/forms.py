@@ -256,7 +256,7 @@ def case_steps_for(case) -> list[str]:
         steps = ["transfer", "close"]
     else:
         return []
-    if case.status in St.BEFORE_DECISION and not case.extension_reason:
+    if case.status in models.Case.BEFORE_DECISION and not case.extension_reason:
         steps.append("extend")
     return steps
 

@@ -266,7 +266,7 @@ def refuse_filing(case: Case, user, *, reason: str, on: dt.date | None = None) -
 @transaction.atomic
 def add_evidence(case: Case, user, *, kind: str, description: str, collected_on: dt.date,
                  collected_by: str = "") -> Evidence:
-    case = _lock(case, user, St.BEFORE_DECISION)
+    case = _lock(case, user, Case.BEFORE_DECISION)
     errors = {}
     if kind not in Evidence.Kind.values:
         errors["kind"] = _("Unknown kind of evidence %(value)s.") % {"value": kind}
@@ -283,7 +283,7 @@ def add_evidence(case: Case, user, *, kind: str, description: str, collected_on:
 @transaction.atomic
 def extend_decision(case: Case, user, *, reason: str) -> Case:
     """Extend the decision period once, with approval (行政处罚法 Art. 60: rules may provide otherwise)."""
-    case = _lock(case, user, St.BEFORE_DECISION)
+    case = _lock(case, user, Case.BEFORE_DECISION)
     if case.extension_reason:
         raise ValidationError({"extension_reason": _("The decision period was already extended.")})
     if not (reason or "").strip():
@@ -526,7 +526,7 @@ def decide(case: Case, user, *, number: str, on: dt.date, kinds, violation: str,
             if _money(amount) > proposed:
                 errors[name] = _("More than the notice proposed (%(amount)s); a decision may not be heavier "
                                  "(Art. 45).") % {"amount": proposed}
-        if not case.hearing_right and hearing_reasons(kinds, fine, gains, goods_value, on):
+        if not beyond and not case.hearing_right and hearing_reasons(kinds, fine, gains, goods_value, on):
             errors["kinds"] = _("This penalty carries the right to a hearing, which the notice did not offer "
                                 "(Art. 63); serve a new notice.")
     _raise(errors)
@@ -564,7 +564,7 @@ def drop_case(case: Case, user, *, on: dt.date, reason: str) -> Case:
 
 
 def _end_without_penalty(case, user, on, reason, outcome, event) -> Case:
-    case = _lock(case, user, St.BEFORE_DECISION)
+    case = _lock(case, user, Case.BEFORE_DECISION)
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = _("Give the reason.")
@@ -698,7 +698,7 @@ def close_case(case: Case, user, *, on: dt.date) -> Case:
     errors = {}
     decision = PenaltyDecision.objects.filter(case=case).first()
     accepted = case.transfers.filter(status=JudicialTransfer.Status.ACCEPTED).exists()
-    if case.status in St.BEFORE_DECISION:
+    if case.status in Case.BEFORE_DECISION:
         if not accepted:
             errors["status"] = _("Decide the case first (penalty, no penalty, or dropped).")
         else:
@@ -736,7 +736,7 @@ def transfer(case: Case, user, *, organ_kind: str, organ_name: str, suspected_cr
     if case.transfers.exclude(status__in=JudicialTransfer.ENDED).exists():
         errors["status"] = _("The case is already with a judicial organ.")
     _raise(errors)
-    suspend = bool(suspend) and case.status in St.BEFORE_DECISION
+    suspend = bool(suspend) and case.status in Case.BEFORE_DECISION
     item = JudicialTransfer.objects.create(
         case=case, organ_kind=organ_kind, organ_name=organ_name.strip(), suspected_crime=suspected_crime.strip(),
         transferred_on=on, documents=documents.strip(), reply_due=due_date("enforcement.transfer_reply", on),
@@ -839,7 +839,7 @@ def case_clock(case: Case, decision: PenaltyDecision | None = None, on: dt.date 
 def overdue_cases(queryset, on: dt.date | None = None) -> dict[str, list]:
     """Open cases past the decision deadline; decisions past payment or publication deadlines."""
     on = _on(on)
-    decision = (queryset.filter(status__in=St.BEFORE_DECISION + (St.PROPOSED,), suspended=False,
+    decision = (queryset.filter(status__in=Case.BEFORE_DECISION + (St.PROPOSED,), suspended=False,
                                 decision_due__lt=on)
                 .select_related("enterprise", "division").order_by("decision_due")[:200])
     decisions = PenaltyDecision.objects.filter(case__in=queryset).select_related("case", "case__enterprise",
