@@ -214,6 +214,8 @@ def open_case(user, *, enterprise, division, title: str, facts: str, origin: str
     _not_future(on, "proposed_on", errors, _("filing proposed on"))
     _raise(errors)
     _check_origin(user, origin, record)
+    if record is not None and not (origin_reference or "").strip():
+        origin_reference = origin_defaults(record)["origin_reference"]
     case = Case(number=_new_number(on), title=title.strip(), enterprise=enterprise, division=division,
                 origin=origin, origin_reference=(origin_reference or "").strip()[:100], facts=facts.strip(),
                 proposed_on=on, proposed_by=user)
