@@ -39,7 +39,7 @@ def load(proposer, approver, *, enterprise=None, today: dt.date | None = None) -
         case = S.open_case(proposer, enterprise=ent, division=ent.division, title=title,
                            facts=f"{ent.name}涉嫌{title}，经核查线索属实。", origin=origin, on=day(proposed_ago))
         case = S.approve_filing(case, approver, on=day(proposed_ago))
-        S.add_evidence(case, approver, kind="record", description="现场检查笔录及照片", collected_on=day(proposed_ago),
+        S.add_evidence(case, approver, kind="onsite_record", description="现场检查笔录及照片", collected_on=day(proposed_ago),
                        collected_by="执法人员甲、乙")
         S.add_evidence(case, approver, kind="expert", description="检验检测报告（不合格）", collected_on=day(proposed_ago - 3),
                        collected_by="检验机构")

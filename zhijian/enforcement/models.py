@@ -203,7 +203,7 @@ class Evidence(ChangeLoggedModel):
         WITNESS = "witness", _("witness testimony")
         PARTY = "party", _("party's statement")
         EXPERT = "expert", _("test report or expert opinion")
-        RECORD = "record", _("inspection or on-site record")
+        RECORD = "onsite_record", _("inspection or on-site record")
 
     case = models.ForeignKey(Case, models.CASCADE, related_name="evidence", verbose_name=_("case"))
     kind = models.CharField(_("kind of evidence"), max_length=16, choices=Kind.choices)
