@@ -35,7 +35,7 @@ CASE_READ_ONLY = ["number", "origin_type", "origin_id", "status", "outcome", "fi
                   "hearing_held_on", "hearing_record", "suspended", "closed_on", "reason", "decision"]
 
 
-class CaseSerializer(ScopedModelSerializer):
+class EnforcementCaseSerializer(ScopedModelSerializer):
     enterprise_detail = BriefEnterpriseSerializer(source="enterprise", read_only=True)
     division_detail = BriefDivisionSerializer(source="division", read_only=True)
     origin = serializers.ChoiceField(choices=[(models.Origin.TIP_OFF, models.Origin.TIP_OFF.label),

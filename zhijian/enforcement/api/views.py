@@ -59,14 +59,14 @@ class CaseViewSet(ScopedReadViewSet):
 
     queryset = models.Case.objects.select_related("enterprise", "division", "decision", "decision__publication") \
         .prefetch_related("evidence", "events")
-    serializer_class = s.CaseSerializer
+    serializer_class = s.EnforcementCaseSerializer
     filterset_class = fs.CaseFilterSet
     ordering_fields = ["proposed_on", "decision_due", "status"]
 
-    @extend_schema(request=s.CaseSerializer, responses=s.CaseSerializer)
+    @extend_schema(request=s.EnforcementCaseSerializer, responses=s.EnforcementCaseSerializer)
     def create(self, request, format=None):
         """Propose filing a case: directly, or from a spot-check task, a complaint conversion or an incident."""
-        body = s.CaseSerializer(data=request.data, context={"request": request})
+        body = s.EnforcementCaseSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         d = dict(body.validated_data)
         record, origin = None, d.pop("origin")
@@ -82,7 +82,7 @@ class CaseViewSet(ScopedReadViewSet):
             request.user, enterprise=d["enterprise"], division=d["division"], title=d.get("title", ""),
             facts=d.get("facts", ""), origin=origin, record=record, origin_reference=d.get("origin_reference", ""),
             on=d.get("proposed_on")))
-        return Response(s.CaseSerializer(case, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(s.EnforcementCaseSerializer(case, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class PenaltyDecisionViewSet(ScopedReadViewSet):
