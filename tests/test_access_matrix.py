@@ -49,7 +49,7 @@ from zhijian.registry import models as m
 from zhijian.registry.identifiers import make_uscc
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-PAGE_NAMESPACES = ("registry", "portal", "spotcheck", "credit", "complaints", "risk")
+PAGE_NAMESPACES = ("registry", "portal", "spotcheck", "credit", "complaints", "risk", "enforcement")
 # Add pages whose form data this harness cannot yet generate, so their "foreign create is
 # refused" cases are not proven by a positive control (their own view tests cover them).
 PAYLOAD_GAPS = {
@@ -464,6 +464,37 @@ def build_risk_world(w: World, cats) -> None:
         w.add(item, division, public=False, where=f"opinion item {key}")
 
 
+def build_enforcement_world(w: World) -> None:
+    """Enforcement cases of the world's enterprises (handled where each operates), penalty
+    decisions (read by the enterprise concerned) and transfers to judicial organs."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from zhijian.enforcement import models as en
+
+    for key in ("gusu", "gusu2", "kunshan", "xuanwu", "beijing"):
+        e = w.enterprises[key]
+        case = en.Case.objects.create(number=f"ZFAMX{key}", title=f"矩阵{key}违法案件", enterprise=e,
+                                      division_id=e.division_id, origin="tip_off", facts="矩阵测试：举报",
+                                      status="investigating", proposed_on=dt.date(2026, 3, 2),
+                                      filed_on=dt.date(2026, 3, 2), decision_due=dt.date(2026, 5, 31))
+        w.add(case, e.division_id, public=False, where=f"enforcement case {key}")
+        if key in ("gusu", "gusu2", "xuanwu", "beijing"):
+            case.status = "decided"
+            case.save()
+            decision = en.PenaltyDecision.objects.create(
+                case=case, number=f"矩阵罚〔2026〕{key}号", decided_on=dt.date(2026, 5, 21), authority="矩阵市场监督管理局",
+                kinds=["fine"], fine=Decimal("1000"), violation="矩阵测试违法", penalty="罚款", legal_basis="矩阵依据",
+                severity="ordinary", served_on=dt.date(2026, 5, 21), payment_due=dt.date(2026, 6, 5))
+            w.add(decision, e.division_id, enterprise=e.pk, public=False, where=f"penalty decision {key}")
+        if key in ("kunshan", "xuanwu"):
+            transfer = en.JudicialTransfer.objects.create(
+                case=case, organ_kind="public_security", organ_name=f"矩阵{key}公安局", suspected_crime="矩阵罪名",
+                transferred_on=dt.date(2026, 3, 20), documents="移送书", reply_due=dt.date(2026, 3, 23),
+                status_on=dt.date(2026, 3, 20))
+            w.add(transfer, e.division_id, public=False, where=f"judicial transfer {key}")
+
+
 def build_world() -> World:
     from zhijian.accounts.models import APIToken
     from zhijian.accounts.services import create_user
@@ -519,6 +550,7 @@ def build_world() -> World:
     build_spotcheck_world(w, cats)
     build_complaints_world(w)
     build_risk_world(w, cats)
+    build_enforcement_world(w)
 
     from django.contrib.auth import get_user_model
 

@@ -6,6 +6,7 @@ def load_all() -> dict[str, int]:
 
     from zhijian.credit.reference import load_all as load_credit
     from zhijian.deadlines.reference import load_time_limits
+    from zhijian.enforcement.reference import load_all as load_enforcement
     from zhijian.registry.reference import load_all as load_registry
     from zhijian.risk.reference import load_all as load_risk
     from zhijian.spotcheck.reference import load_pass_rate_targets
@@ -16,4 +17,5 @@ def load_all() -> dict[str, int]:
         counts["pass-rate targets"] = load_pass_rate_targets()
         counts.update(load_credit())
         counts.update(load_risk())
+        counts.update(load_enforcement())
     return counts

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "zhijian.analytics",
     "zhijian.complaints",
     "zhijian.risk",
+    "zhijian.enforcement",
     "zhijian.portal",
 ]
 
@@ -193,7 +194,9 @@ SPECTACULAR_SETTINGS = {
                             "RiskLevelEnum": "zhijian.risk.models.RiskLevel",
                             "IncidentChannelEnum": "zhijian.risk.models.Incident.Channel",
                             "IncidentReportKindEnum": "zhijian.risk.models.IncidentReport.Kind",
-                            "ReactionKindEnum": "zhijian.risk.models.AlertReaction.Kind"},
+                            "ReactionKindEnum": "zhijian.risk.models.AlertReaction.Kind",
+                            "OutcomeEnum": "zhijian.complaints.models.Case.Outcome",
+                            "EnforcementOutcomeEnum": "zhijian.enforcement.models.Case.Outcome"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                       "LOCATION": "zhijian_cache"}}

@@ -110,6 +110,12 @@ class Command(BaseCommand):
 
             for name, n in credit_demo.load(seed=seed, enterprise=suzhou).items():
                 self.stdout.write(f"  credit {name}: {n}")
+        with change_context(source="cli"):
+            from zhijian.enforcement import demo as enforcement_demo
+
+            suzhou_officer = User.objects.get(username="suzhou")
+            for name, n in enforcement_demo.load(province, suzhou_officer, enterprise=suzhou).items():
+                self.stdout.write(f"  enforcement cases {name}: {n}")
         self.stdout.write(self.style.SUCCESS(f"\nDemo accounts (password: {password}):"))
         for username, role, bound, note in rows:
             self.stdout.write(f"  {username:<11} {role:<15} {bound}  {note}")
