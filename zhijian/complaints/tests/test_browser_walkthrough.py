@@ -24,6 +24,11 @@ PHONE = "13962001234"
 
 @pytest.fixture
 def world(transactional_db):
+    # The live server runs in this process: fit the default classifier now (once per process, a
+    # minute) rather than inside the citizen's submission, which a page waits on for 15 s.
+    from zhijian.complaints.classifier import model as classifier
+
+    classifier.get_model()
     return Enterprise.objects.create(uscc=make_uscc(KUNSHAN, 515151), name="昆山暖风电器有限公司",
                                      division_id=KUNSHAN, address="昆山市前进东路 88 号")
 
@@ -62,7 +67,7 @@ def test_citizen_complaint_accepted_mediated_closed_and_looked_up(live_server, c
     expect(citizen.locator("#receipt")).to_be_visible()
     ticket = citizen.locator("#receipt-ticket").inner_text().strip()
     code = citizen.locator("#receipt-code").inner_text().strip()
-    citizen.screenshot(path=str(screenshot_dir / "1-receipt.png"), full_page=True)
+    citizen.screenshot(path=str(screenshot_dir / "1-receipt.png"))
     case = Case.objects.get(ticket=ticket)
     assert case.respondent == enterprise and case.division_id == KUNSHAN and case.channel == "web"
     # the code is shown once
@@ -82,7 +87,7 @@ def test_citizen_complaint_accepted_mediated_closed_and_looked_up(live_server, c
     row.locator(f"a:has-text('{ticket}')").click()
     expect(officer.locator("#complainant-phone")).to_have_text(PHONE)
     expect(officer.locator("[data-clock=accept]")).to_be_visible()
-    officer.screenshot(path=str(screenshot_dir / "2-case.png"), full_page=True)
+    officer.screenshot(path=str(screenshot_dir / "2-case.png"))
 
     officer.click("#step-accept button[type=submit]")
     expect(officer.locator("#case-status")).to_have_attribute("class", "badge status-accepted")
@@ -101,7 +106,7 @@ def test_citizen_complaint_accepted_mediated_closed_and_looked_up(live_server, c
     form.locator("button[type=submit]").click()
     expect(officer.locator("#case-status")).to_have_attribute("class", "badge status-closed")
     expect(officer.locator("#amount-refunded")).to_have_text("599.00")
-    officer.screenshot(path=str(screenshot_dir / "3-closed.png"), full_page=True)
+    officer.screenshot(path=str(screenshot_dir / "3-closed.png"))
     case.refresh_from_db()
     assert case.status == Case.Status.CLOSED and case.outcome == "agreement" and case.upheld
     assert [e.type for e in case.events.all()] == ["received", "routed", "accepted", "mediated", "closed"]
@@ -120,6 +125,6 @@ def test_citizen_complaint_accepted_mediated_closed_and_looked_up(live_server, c
     expect(citizen.locator("#status-refunded")).to_have_text("599.00")
     expect(citizen.locator("#status-outcome")).not_to_be_empty()
     expect(citizen.locator("#status-name")).to_have_text("陈**")
-    citizen.screenshot(path=str(screenshot_dir / "4-status.png"), full_page=True)
+    citizen.screenshot(path=str(screenshot_dir / "4-status.png"))
     html = citizen.content()
     assert PHONE not in html and "陈晓燕" not in html and "朝阳路" not in html

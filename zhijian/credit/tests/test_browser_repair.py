@@ -80,7 +80,7 @@ def test_enterprise_repairs_its_credit_and_the_public_page_changes(live_server, 
     expect(company.locator("table.explanation-events")).not_to_contain_text("penalty_ordinary")
     row = company.locator(f"#credit-penalties tr[data-decision='{NUMBER}']")
     expect(row).to_be_visible()
-    company.screenshot(path=str(screenshot_dir / "1-grade-and-penalty.png"), full_page=True)
+    company.screenshot(path=str(screenshot_dir / "1-grade-and-penalty.png"))
     row.locator(f"a[href='/credit/repairs/apply/?penalty={pub.pk}']").click()
 
     # applies: statement, commitment
@@ -103,7 +103,7 @@ def test_enterprise_repairs_its_credit_and_the_public_page_changes(live_server, 
     application.refresh_from_db()
     assert application.status == "approved"
     expect(officer.locator("#repair-status")).to_have_text(application.get_status_display())
-    officer.screenshot(path=str(screenshot_dir / "2-approved.png"), full_page=True)
+    officer.screenshot(path=str(screenshot_dir / "2-approved.png"))
     pub = PenaltyPublication.objects.get(pk=pub.pk)
     assert (pub.withdrawn_on, pub.withdrawal_reason) == (timezone.localdate(), "repaired")
 
@@ -111,7 +111,7 @@ def test_enterprise_repairs_its_credit_and_the_public_page_changes(live_server, 
     public.goto(public_url)
     expect(public.locator(f"#public-penalties tr[data-decision='{NUMBER}']")).to_have_count(0)
     expect(public.locator("#no-penalties")).to_be_visible()
-    public.screenshot(path=str(screenshot_dir / "3-public-page.png"), full_page=True)
+    public.screenshot(path=str(screenshot_dir / "3-public-page.png"))
 
     # and the enterprise's page shows it withdrawn, without a repair button
     company.goto(f"{live_server.url}/credit/mine/")

@@ -50,7 +50,7 @@ def test_unqualified_result_case_decision_publication_and_grade(live_server, chr
     page.click("#step-approve summary")
     page.click("#do-approve")  # the proposer may not approve
     expect(page.locator("body")).to_contain_text("立案须由呈批人以外")
-    page.screenshot(path=str(screenshot_dir / "enforcement-1-proposed.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "enforcement-1-proposed.png"))
 
     head = new_page(chromium_browser)
     browser_login(head, live_server, "sz-head", "pw-sz-head")
@@ -87,7 +87,7 @@ def test_unqualified_result_case_decision_publication_and_grade(live_server, chr
     head.click("#step-publish summary")
     head.click("#do-publish")
     expect(head.locator("#published-on")).to_contain_text(today.isoformat())
-    head.screenshot(path=str(screenshot_dir / "enforcement-2-decided.png"), full_page=True)
+    head.screenshot(path=str(screenshot_dir / "enforcement-2-decided.png"))
     assert PenaltyPublication.objects.get(enterprise=ent).published_on == today
 
     after = Grade.objects.get(enterprise=ent, run=run_grading(as_of=today, snapshot_dir=tmp_path / "after"))

@@ -42,7 +42,7 @@ def test_city_officer_searches_enterprises_of_own_city(live_server, browser_page
     make_user(ROLE_OFFICER, "320500", username="suzhou-officer", full_name="苏州市局 王科长")
     browser_login(page, live_server, "suzhou-officer", "pw-suzhou-officer")
     expect(page.locator(".userbox .who")).to_have_text("苏州市局 王科长")
-    page.screenshot(path=screenshot_dir / "1-home.png", full_page=True)
+    page.screenshot(path=screenshot_dir / "1-home.png")
 
     # The enterprise list: only 3205xx (the division code is in the USCC's characters 3-8).
     page.goto(f"{live_server.url}/registry/enterprises/")
@@ -52,7 +52,7 @@ def test_city_officer_searches_enterprises_of_own_city(live_server, browser_page
     assert sorted(u[2:8] for u in usccs) == ["320500", "320505", "320583"]
     content = page.content()
     assert "南京" not in content
-    page.screenshot(path=screenshot_dir / "2-list.png", full_page=True)
+    page.screenshot(path=screenshot_dir / "2-list.png")
 
     # Search by name: the Nanjing namesakes never appear.
     page.fill("input[name=q]", "精工电器")
@@ -65,7 +65,7 @@ def test_city_officer_searches_enterprises_of_own_city(live_server, browser_page
     page.press("input[name=q]", "Enter")
     expect(result_rows(page)).to_have_count(3)
     assert "南京" not in page.content()
-    page.screenshot(path=screenshot_dir / "3-search-name.png", full_page=True)
+    page.screenshot(path=screenshot_dir / "3-search-name.png")
 
     # Search by the full USCC, then by a USCC prefix.
     kunshan = world["昆山精工机械有限公司"]
@@ -73,7 +73,7 @@ def test_city_officer_searches_enterprises_of_own_city(live_server, browser_page
     page.press("input[name=q]", "Enter")
     expect(result_rows(page)).to_have_count(1)
     expect(result_rows(page).first).to_contain_text("昆山精工机械有限公司")
-    page.screenshot(path=screenshot_dir / "4-search-uscc.png", full_page=True)
+    page.screenshot(path=screenshot_dir / "4-search-uscc.png")
     nanjing = world["南京玄武精工电器有限公司"]
     page.fill("input[name=q]", nanjing.uscc)
     page.press("input[name=q]", "Enter")
@@ -90,7 +90,7 @@ def test_city_officer_searches_enterprises_of_own_city(live_server, browser_page
     expect(page.locator("h1")).to_have_text("昆山精工机械有限公司")
     expect(page.locator("dl.attrs").first).to_contain_text(kunshan.uscc)
     expect(page.locator(".contact")).to_contain_text(kunshan.phone)
-    page.screenshot(path=screenshot_dir / "5-detail.png", full_page=True)
+    page.screenshot(path=screenshot_dir / "5-detail.png")
 
     # A Nanjing enterprise's page is not found for this officer.
     response = page.goto(f"{live_server.url}{nanjing.get_absolute_url()}")

@@ -87,7 +87,7 @@ def test_complaint_surge_signal_alert_assessment_plan_and_consumer_warning(live_
     expect(row).to_have_count(1)
     row.locator("a").click()
     expect(officer.locator("#signal-chart canvas")).to_have_count(1)  # ECharts drew the series
-    officer.screenshot(path=str(screenshot_dir / "1-signal.png"), full_page=True)
+    officer.screenshot(path=str(screenshot_dir / "1-signal.png"))
     officer.click("#open-alert")
     expect(officer.locator("#move-validate")).to_be_visible()
     alert = Alert.objects.get(source="signal")
@@ -103,7 +103,7 @@ def test_complaint_surge_signal_alert_assessment_plan_and_consumer_warning(live_
     officer.fill("#id_evidence", "投诉 10 起（起火）；抽检倾倒开关失效 6/20")
     officer.click("#submit")
     expect(officer.locator("#scenarios")).to_contain_text("严重风险")
-    officer.screenshot(path=str(screenshot_dir / "2-assessment.png"), full_page=True)
+    officer.screenshot(path=str(screenshot_dir / "2-assessment.png"))
     assessment = RiskAssessment.objects.get()
     # 1/10 × 3/10 × 1/2 = 3/200 at severity 4: serious; the burn scenario (1/200, severity 2) is high
     assert assessment.level == "S" and assessment.probability == "3/200"
@@ -127,7 +127,7 @@ def test_complaint_surge_signal_alert_assessment_plan_and_consumer_warning(live_
     plan = Plan.objects.get(kind=Plan.Kind.RISK)
     officer.wait_for_url(f"**{plan.get_absolute_url()}")
     assert list(plan.categories.all()) == [category] and plan.status == "draft" and plan.division_id == SUZHOU
-    officer.screenshot(path=str(screenshot_dir / "3-plan.png"), full_page=True)
+    officer.screenshot(path=str(screenshot_dir / "3-plan.png"))
     officer.goto(f"{live_server.url}{alert.get_absolute_url()}")
     officer.click("#move-publish")
     expect(officer.locator("#history")).to_contain_text("已公开")
@@ -145,6 +145,6 @@ def test_complaint_surge_signal_alert_assessment_plan_and_consumer_warning(live_
     link.click()
     expect(public.locator("#warning-product")).to_have_text("暖风牌电暖器 NF-2000，批次 20261101")
     expect(public.locator("#warning-hazard")).to_have_text("火灾")
-    public.screenshot(path=str(screenshot_dir / "4-warning.png"), full_page=True)
+    public.screenshot(path=str(screenshot_dir / "4-warning.png"))
     html = public.content()
     assert "李科长" not in html and "sz-officer" not in html  # no owner on the public page

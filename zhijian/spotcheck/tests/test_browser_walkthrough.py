@@ -121,8 +121,8 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
     officer.fill("#id_period", "2026W")
     officer.fill("#id_starts_on", "2026-11-01")
     officer.fill("#id_ends_on", "2027-01-31")
-    officer.click("#refresh-categories")  # the categories in season for Nov-Jan
-    officer.wait_for_load_state("domcontentloaded")
+    with officer.expect_navigation():  # the form comes back with the categories in season for Nov-Jan
+        officer.click("#refresh-categories")
     boxes = officer.locator("input[name=categories]")
     expect(officer.locator(f"input[name=categories][value='{blanket.pk}']")).to_be_checked()
     assert boxes.count() >= 2  # other winter products are offered too
@@ -135,9 +135,11 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
     officer.fill("#id_quota_count", "1")
     officer.select_option("select[name='labs-0-category']", str(blanket.pk))
     officer.select_option("select[name='labs-0-lab']", str(lab.pk))
-    officer.screenshot(path=screenshot_dir / "1-plan-form.png", full_page=True)
-    officer.click("#save-plan")
-    officer.wait_for_load_state("domcontentloaded")
+    # not full_page: Chromium restores the scroll position of a full-page capture late, and the
+    # click below then lands wherever the page has scrolled back to
+    officer.screenshot(path=screenshot_dir / "1-plan-form.png")
+    with officer.expect_navigation():
+        officer.click("#save-plan")
     plan = Plan.objects.get(title="2026 年苏州市电热毯节令专项监督抽查")
     expect(officer).to_have_url(f"{live_server.url}/spotcheck/plans/{plan.pk}/")
     assert plan.kind == "seasonal" and list(plan.categories.all()) == [blanket]
@@ -158,7 +160,7 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
     announced = timezone.localtime() + dt.timedelta(minutes=90)
     officer.fill("#id_public_value_source", PUBLIC_SOURCE)
     officer.fill("#id_public_value_at", announced.strftime("%Y-%m-%dT%H:%M"))
-    officer.screenshot(path=screenshot_dir / "2-commit.png", full_page=True)
+    officer.screenshot(path=screenshot_dir / "2-commit.png")
     officer.click("#publish-commitment")
     officer.wait_for_load_state("domcontentloaded")
     draw = Draw.objects.get(plan=plan)
@@ -200,7 +202,7 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
     officer.wait_for_load_state("domcontentloaded")
     plan.refresh_from_db()
     assert plan.status == "published"
-    officer.screenshot(path=screenshot_dir / "3-plan-drawn.png", full_page=True)
+    officer.screenshot(path=screenshot_dir / "3-plan-drawn.png")
     good, bad = tasks
 
     # ------------------------------------------------------------------ sampling (officer), with files
@@ -234,7 +236,7 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
                   fill={"report_number": f"SZQ-2026-{task.pk:04d}", **items(rows)},
                   select={"verdict": verdict, **item_verdicts(rows)})
         assert task.status == "tested" and task.verdict == verdict
-    lab_page.screenshot(path=screenshot_dir / "4-lab-result.png", full_page=True)
+    lab_page.screenshot(path=screenshot_dir / "4-lab-result.png")
     assert bad.items.get(verdict="unqualified").measured == "92 K"
 
     # ------------------------------------------------------------------ the officer notifies both
@@ -266,7 +268,7 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
     ent.goto(f"{live_server.url}{bad.get_absolute_url()}")
     take_step(ent, bad, "file_objection", fill={"reason": "送检样品在运输中受潮，申请复检。"})
     assert bad.status == "objection"
-    ent.screenshot(path=screenshot_dir / "5-objection.png", full_page=True)
+    ent.screenshot(path=screenshot_dir / "5-objection.png")
 
     # ------------------------------------------------------------------ re-test, rectification, re-check
     lab_page.goto(f"{live_server.url}{bad.get_absolute_url()}")
@@ -284,9 +286,9 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
     bad.refresh_from_db()
     assert bad.status == "closed" and bad.published_on == today
     expect(officer.locator("#history li")).to_have_count(11)
-    officer.screenshot(path=screenshot_dir / "6-task-history.png", full_page=True)
+    officer.screenshot(path=screenshot_dir / "6-task-history.png")
     officer.goto(f"{live_server.url}/spotcheck/")
-    officer.screenshot(path=screenshot_dir / "7-dashboard.png", full_page=True)
+    officer.screenshot(path=screenshot_dir / "7-dashboard.png")
 
     # ------------------------------------------------------------------ the public page, verified
     public = open_as(chromium_browser, live_server, None, None)
@@ -298,7 +300,7 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
     expect(public.locator("#drawn")).to_contain_text(bad.enterprise.name)
     expect(public.locator("#drawn")).to_contain_text("发热")  # the unqualified item
     expect(public.locator("#draw")).to_contain_text(secret)
-    public.screenshot(path=screenshot_dir / "8-public-plan.png", full_page=True)
+    public.screenshot(path=screenshot_dir / "8-public-plan.png")
     files = {}
     for kind in ("draw-record.json", "pool.csv"):
         with public.expect_download() as download:
