@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -21,7 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zhijian.complaints.hazards import HAZARDS
-from zhijian.core.models import ScopedModel, TimestampedModel
+from zhijian.core.models import ChangeLoggedModel, ScopedModel, TimestampedModel
 from zhijian.core.querysets import RestrictedQuerySet, scope_q
 from zhijian.risk.models import HistoryEvent, RiskLevel
 
@@ -119,7 +120,22 @@ class Movement(ScopedModel, TimestampedModel):
         indexes = [models.Index(fields=["source", "target"]), models.Index(fields=["target", "source"])]
 
     def __str__(self):
-        return f"{self.source_id} → {self.target_id}"
+        return f"{self.source} → {self.target}"
+
+    def clean(self):
+        errors = {}
+        if self.source_id and self.target_id:
+            if self.source_id == self.target_id:
+                errors["target"] = _("A lot cannot move into itself.")
+            else:
+                same = self.source.operator_id == self.target.operator_id
+                if self.kind == self.Kind.INPUT and not same:
+                    errors["kind"] = _("A material lot is consumed into a product lot of the same operator; "
+                                       "a lot going to another operator is a shipment.")
+                if self.kind == self.Kind.SHIPMENT and same:
+                    errors["kind"] = _("A shipment goes to another operator's lot.")
+        if errors:
+            raise ValidationError(errors)
 
     def get_absolute_url(self):
         return reverse("recall:movement_detail", args=[self.pk])
@@ -194,9 +210,6 @@ class RecallCase(ScopedModel, TimestampedModel):
     plan = models.TextField(_("recall plan"), blank=True)
     plan_registered_on = models.DateField(_("plan registered on"), null=True, blank=True)
     plan_sent_on = models.DateField(_("plan sent to sellers on"), null=True, blank=True)
-    lots = models.ManyToManyField(Lot, blank=True, related_name="recall_cases",
-                                  verbose_name=_("defective lots"),
-                                  help_text=_("The lots found defective; the scope adds everything they went into or were shipped as."))
     scope_quantity = models.DecimalField(_("units in scope"), max_digits=16, decimal_places=3, default=0)
     scope_computed_at = models.DateTimeField(_("scope computed at"), null=True, blank=True)
     summary = models.TextField(_("summary report"), blank=True)
@@ -223,7 +236,8 @@ class RecallCase(ScopedModel, TimestampedModel):
 
 
 class AffectedLot(models.Model):
-    """One lot of a case's scope: a defective lot or one reached from it by the forward trace."""
+    """One lot of a case's scope: a lot found defective (depth 0) or one reached from it by the
+    forward trace (the product lots it went into, the lots it was shipped as)."""
 
     case = models.ForeignKey(RecallCase, models.CASCADE, related_name="affected", verbose_name=_("case"))
     lot = models.ForeignKey(Lot, models.PROTECT, related_name="+", verbose_name=_("lot"))
@@ -242,7 +256,7 @@ class AffectedLot(models.Model):
         return f"{self.case_id} {self.lot_id}"
 
 
-class ProgressReport(models.Model):
+class ProgressReport(ChangeLoggedModel):
     """A staged progress report of the producer; the figures are cumulative."""
 
     case = models.ForeignKey(RecallCase, models.CASCADE, related_name="progress", verbose_name=_("case"))
