@@ -1,7 +1,7 @@
 """Pages of traceability and recalls (namespace ``recall``, mounted at ``/recall/``)."""
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "recall"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("cases/<int:pk>/steps/<slug:step>/", views.RecallCaseStepView.as_view(), name="recallcase_step"),
     path("records/", views.RecallRecordListView.as_view(), name="recallrecord_list"),
     path("records/<int:pk>/", views.RecallRecordDetailView.as_view(), name="recallrecord_detail"),
+    path("import/lots/", import_views.ImportView.as_view(kind="lots"), name="lot_import"),
+    path("import/movements/", import_views.ImportView.as_view(kind="movements"), name="movement_import"),
+    path("import/<slug:kind>/template.<str:fmt>", import_views.ImportTemplateView.as_view(), name="import_template"),
 ]
 for name, prefix, views_ in (
         ("lot", "lots", (views.LotListView, views.LotDetailView, views.LotEditView, views.LotDeleteView)),

@@ -67,3 +67,20 @@ def test_an_enterprise_imports_only_its_own_rows(tmp_path, make_user):
     nanjing = make_user(S.ROLE_OFFICER, "320100")
     result = LotImporter(user=nanjing).run(write(tmp_path, "l2.csv", f"持有方统一社会信用代码,批次号\n{p.uscc},X\n"))
     assert [(e.row, e.code) for e in result.errors] == [(2, "scope")]
+
+
+def test_the_import_page_and_template(make_user):
+    from django.test import Client
+    from django.urls import reverse
+
+    officer = make_user(S.ROLE_OFFICER, "320500")
+    c = Client()
+    c.force_login(officer)
+    page = c.get(reverse("recall:lot_list"))
+    assert reverse("recall:lot_import") in page.content.decode()
+    assert c.get(reverse("recall:movement_import")).status_code == 200
+    template = c.get(reverse("recall:import_template", args=["movements", "csv"]))
+    assert template.status_code == 200 and "发出批次号" in template.content.decode("utf-8-sig")
+    inspector = make_user(S.ROLE_INSPECTOR, "320500")
+    c.force_login(inspector)
+    assert c.get(reverse("recall:lot_import")).status_code == 403
