@@ -97,8 +97,8 @@ def open_case(user, *, producer, title: str, product_description: str, defect: s
               origin: str = RecallCase.Origin.DEFECT_REPORT, division=None, category=None, product=None,
               hazard: str = "", alert=None, incident=None, task=None, lots=(),
               on: dt.date | None = None, now: dt.datetime | None = None) -> RecallCase:
-    """Open a case. An enterprise user reports a defect of its own products (the producer's
-    division handles it); an officer opens one in its division (default: its own)."""
+    """Open a case. An enterprise user reports a defect of its own products; an officer opens one
+    in its region. The producer's division handles it unless ``division`` names another."""
     now = now or timezone.now()
     on = _today(on, now)
     scope = S.scope_for(user)
@@ -109,7 +109,8 @@ def open_case(user, *, producer, title: str, product_description: str, defect: s
             raise PermissionDenied(_("Only officers open a case from an alert, a result or an incident."))
         division = producer.division
     elif is_officer(user):
-        division = division or getattr(getattr(user, "profile", None), "division", None) or producer.division
+        # the bureau of the producer's place handles the case, unless another is named
+        division = division or producer.division
     else:
         raise PermissionDenied(_("Only officers and producers open recall cases."))
     if origin not in RecallCase.Origin.values:

@@ -369,3 +369,10 @@ class RecallRecordDetailView(generic.ObjectDetailView):
     model = models.RecallRecord
     queryset = models.RecallRecord.objects.select_related("enterprise", "case")
     detail_fields = RECORD_FIELDS
+
+    def attributes(self, obj, names=None):
+        rows = super().attributes(obj, names)
+        if obj.case_id and not models.RecallCase.objects.restrict(self.request.user, "view").filter(
+                pk=obj.case_id).exists():
+            rows = [r for r in rows if r["name"] != "case"]  # the case behind a public record is not public
+        return rows

@@ -320,3 +320,29 @@ def test_open_a_case_from_an_alert_page(make_user):
     assert r.status_code == 302
     case = RecallCase.objects.get()
     assert (case.origin, case.alert_id, case.risk_level) == ("alert", alert.pk, "S")
+
+
+@pytest.mark.django_db
+def test_alert_incident_and_result_pages_link_to_a_new_case(make_user):
+    import datetime as dt
+
+    from zhijian.registry.models import ProductCategory
+    from zhijian.risk import services as risk
+
+    ops, lots, _ = build_graph()
+    officer = make_user(S.ROLE_OFFICER, "320500")
+    category = ProductCategory.objects.first()
+    alert = risk.open_alert(officer, title="警示", division=officer.profile.division, category=category, level="H")
+    c = Client()
+    c.force_login(officer)
+    page = c.get(alert.get_absolute_url()).content.decode()
+    assert f"{reverse('recall:recallcase_add')}?alert={alert.pk}" in page
+    incident = risk.report_incident(officer, enterprise=ops["P"], category=category, product_name="移动电源",
+                                    occurred_at=timezone.now() - dt.timedelta(hours=2), division=officer.profile.division,
+                                    place="某地", description="起火", deaths=0, serious_injuries=1)
+    risk.confirm_incident(incident, make_user(S.ROLE_OFFICER, "320500"))
+    page = c.get(incident.get_absolute_url()).content.decode()
+    assert f"?incident={incident.pk}" in page
+    r = c.post(reverse("recall:recallcase_add"), {"incident": incident.pk, "producer": ops["P"].uscc, "title": "t",
+                                                   "product_description": "p", "defect": "d"})
+    assert r.status_code == 302 and RecallCase.objects.get().incident == incident
