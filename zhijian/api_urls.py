@@ -8,4 +8,5 @@ urlpatterns = [
     path("complaints/", include("zhijian.complaints.api.urls")),
     path("risk/", include("zhijian.risk.api.urls")),
     path("enforcement/", include("zhijian.enforcement.api.urls")),
+    path("recall/", include("zhijian.recall.api.urls")),
 ]

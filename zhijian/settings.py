@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "zhijian.complaints",
     "zhijian.risk",
     "zhijian.enforcement",
+    "zhijian.recall",
     "zhijian.portal",
 ]
 
@@ -196,7 +197,10 @@ SPECTACULAR_SETTINGS = {
                             "IncidentReportKindEnum": "zhijian.risk.models.IncidentReport.Kind",
                             "ReactionKindEnum": "zhijian.risk.models.AlertReaction.Kind",
                             "OutcomeEnum": "zhijian.complaints.models.Case.Outcome",
-                            "EnforcementOutcomeEnum": "zhijian.enforcement.models.Case.Outcome"},
+                            "EnforcementOutcomeEnum": "zhijian.enforcement.models.Case.Outcome",
+
+                            "MovementKindEnum": "zhijian.recall.models.Movement.Kind",
+                            "RecallKindEnum": "zhijian.recall.models.RecallCase.Kind"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                       "LOCATION": "zhijian_cache"}}

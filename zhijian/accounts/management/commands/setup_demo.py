@@ -116,6 +116,12 @@ class Command(BaseCommand):
             suzhou_officer = User.objects.get(username="suzhou")
             for name, n in enforcement_demo.load(province, suzhou_officer, enterprise=suzhou).items():
                 self.stdout.write(f"  enforcement cases {name}: {n}")
+        officer = User.objects.get(username="suzhou")
+        with change_context(user=officer, source="cli"):
+            from zhijian.recall import demo as recall_demo
+
+            for name, n in recall_demo.load(officer, producer=suzhou).items():
+                self.stdout.write(f"  recall {name}: {n}")
         self.stdout.write(self.style.SUCCESS(f"\nDemo accounts (password: {password}):"))
         for username, role, bound, note in rows:
             self.stdout.write(f"  {username:<11} {role:<15} {bound}  {note}")
