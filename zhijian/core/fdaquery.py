@@ -79,7 +79,8 @@ class Field:
 
     ``choices`` (choice fields): stored value → label; a search accepts the value or the
     label (in English and in Chinese, any case). ``present`` turns a stored value into what
-    the API shows (count terms). ``default``: searched by terms without a field.
+    the API shows (count terms); ``aliases``: other accepted spellings → stored value.
+    ``default``: searched by terms without a field.
     """
 
     lookup: str
@@ -89,6 +90,7 @@ class Field:
     sortable: bool = True
     default: bool | None = None  # None: text and keyword fields are
     present: Callable[[Any], Any] | None = None
+    aliases: Mapping[str, str] | None = None
 
     def __post_init__(self):
         if self.type not in TYPES:
@@ -420,6 +422,8 @@ def _labels(spec: Field) -> dict[str, str]:
         for language in ("en", "zh-hans"):
             with translation.override(language):
                 accepted[str(label).casefold()] = value
+    for spelling, value in (spec.aliases or {}).items():
+        accepted[spelling.casefold()] = value
     return accepted
 
 

@@ -1163,6 +1163,10 @@ class Importer:
         return found
 
     # ------------------------------------------------------------------ running
+    def read(self, path: Path, file_name: str, encoding: str | None = None) -> RawTable:
+        """The file's cells (CSV / Excel); an importer of another format overrides this."""
+        return read_table(path, file_name, encoding)
+
     def validate(self, table: RawTable, progress: ProgressCallback | None = None) -> tuple[dict, Validation]:
         blank = {i for i, h in enumerate(table.headers)
                  if not h.strip() and (i >= len(table.columns) or not table.n_rows
@@ -1215,7 +1219,7 @@ class Importer:
                 raise ImportFileError(denied, code="permission")
             if progress:
                 progress("read", 0, 0)
-            table = read_table(path, file_name, encoding)
+            table = self.read(path, file_name, encoding)
             result.encoding = table.encoding
             result.total = table.n_rows
             data, v = self.validate(table, progress)
