@@ -345,7 +345,7 @@ class _Parser:
             return node
         if tok.kind == WORD and self.tokens[self.i + 1].kind == COLON:
             if field_ is not None:
-                raise QueryError(_("A field inside “%(field)s:( … )” at position %(pos)s.")
+                raise QueryError(_("No field may be named inside “%(field)s:( … )” (position %(pos)s).")
                                  % {"field": field_, "pos": tok.pos}, position=tok.pos)
             self.take()
             self.take()
