@@ -398,6 +398,10 @@ def parse(text: str):
     text = text or ""
     if len(text) > MAX_SEARCH_LENGTH:
         raise QueryError(_("The search is longer than %(n)s characters.") % {"n": MAX_SEARCH_LENGTH})
+    if "\x00" in text:  # databases refuse NUL in a string
+        pos = text.index("\x00") + 1
+        raise QueryError(_("The search contains a NUL character (position %(pos)s).") % {"pos": pos},
+                         position=pos)
     if not text.strip():
         return None
     return _Parser(text).parse()

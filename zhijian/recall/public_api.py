@@ -116,7 +116,6 @@ def meta(request) -> dict:
         "disclaimer": _("Recall records published by the market regulation bureaus. They inform the public; "
                         "check the notice of the recall before relying on a record."),
         "schema": request.build_absolute_uri(reverse("recall-public-api:recall-schema")),
-        "documentation": "docs/recall-api.md",
         "last_updated": timezone.localtime(last).date().isoformat() if last else None,
     }
 
@@ -162,7 +161,7 @@ _RESULTS_META = inline_serializer("OpenFdaResultsMeta", {
 _ANSWER = inline_serializer("OpenFdaRecallAnswer", {
     "meta": inline_serializer("OpenFdaRecallMeta", {
         "disclaimer": serializers.CharField(), "schema": serializers.CharField(),
-        "documentation": serializers.CharField(), "last_updated": serializers.CharField(allow_null=True),
+        "last_updated": serializers.CharField(allow_null=True),
         "results": _RESULTS_META}),
     "results": OpenFdaRecallRecordSerializer(
         many=True, help_text="the records; with count= the counts instead: [{term, count}] "

@@ -91,6 +91,7 @@ def test_parse_phrase_exact_range_exists_group_not():
     ("name:lamp ]", 11, "no range is open"),
     ("[1 TO 2]", 1, "A range needs a field"),
     ("_exists_:(name)", 10, "needs a field name"),
+    ("name:a\x00b", 7, "NUL character"),
 ])
 def test_syntax_errors_name_the_problem_and_position(search, position, fragment):
     with translation.override("en"):
