@@ -49,7 +49,7 @@ from zhijian.registry import models as m
 from zhijian.registry.identifiers import make_uscc
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-PAGE_NAMESPACES = ("registry", "portal", "spotcheck", "credit", "complaints", "risk")
+PAGE_NAMESPACES = ("registry", "portal", "spotcheck", "credit", "complaints", "risk", "recall")
 # Add pages whose form data this harness cannot yet generate, so their "foreign create is
 # refused" cases are not proven by a positive control (their own view tests cover them).
 PAYLOAD_GAPS = {
@@ -62,6 +62,12 @@ PAGE_KINDS = ("list", "detail", "add", "edit", "delete")
 PUBLIC_NAMESPACES = {"portal"}
 # Page URL names whose base is not the model name.
 PAGE_MODEL_ALIASES = {"declaration": m.StandardDeclaration}
+
+
+def _recall_aliases():
+    from zhijian.recall.models import RecallRecord
+
+    return {"recall": RecallRecord}  # portal:recall_list / recall_detail: published recall records
 REFUSED = (401, 403)
 
 # ------------------------------------------------------------------ the world's places
@@ -453,22 +459,37 @@ def build_risk_world(w: World, cats) -> None:
         w.add(signal, division, public=False, where=f"signal {key}")
 
 
-def build_recall_records_world(w: World) -> None:
-    """Public recall records (openFDA-style API): published in 苏州 (of a world enterprise), 南京 and
-    北京, unpublished in 昆山 and 苏州."""
+def build_recall_world(w: World) -> None:
+    """Lots of the world's enterprises and a movement between two of them (an input: both ends
+    with one holder), a recall case per enterprise, and its public record (published in 苏州 and
+    南京, unpublished elsewhere)."""
     import datetime as dt
 
-    from zhijian.recall.models import RecallRecord
+    from zhijian.recall import models as rc
 
-    for n, (key, published) in enumerate([("gusu", True), ("gusu2", False), ("kunshan", False),
-                                          ("xuanwu", True), ("beijing", True)], start=1):
+    for key in ("gusu", "kunshan", "xuanwu", "beijing"):
         division = LOCATIONS[key][0]
         e = w.enterprises[key]
-        r = RecallRecord.objects.create(
-            recall_number=f"AMX-R-{n:04d}", classification="II", product_description=f"矩阵{key}召回产品",
+        material = rc.Lot.objects.create(code=f"AMX-M-{key}", operator=e, quantity=100, unit="kg",
+                                         description=f"矩阵{key}原料批次")
+        product = rc.Lot.objects.create(code=f"AMX-P-{key}", operator=e, quantity=50, unit="个",
+                                        description=f"矩阵{key}产品批次")
+        for lot in (material, product):
+            w.add(lot, division, enterprise=e.pk, public=False, where=f"lot {key}")
+        move = rc.Movement.objects.create(source=material, target=product, kind="input", quantity=100,
+                                          document=f"AMX-DOC-{key}")
+        w.add(move, division, enterprise=e.pk, public=False, where=f"movement {key}")
+        case = rc.RecallCase.objects.create(
+            number=f"ZHAMX{key}", title=f"矩阵{key}召回案件", division_id=division, producer=e,
+            product_description=f"矩阵{key}召回产品", defect="矩阵测试：过热", origin="defect_report",
+            opened_on=dt.date(2026, 3, 2))
+        w.add(case, division, enterprise=e.pk, public=False, where=f"recall case {key}")
+        published = key in ("gusu", "xuanwu")
+        record = rc.RecallRecord.objects.create(
+            recall_number=f"ZHAMX{key}", classification="II", product_description=f"矩阵{key}召回产品",
             reason_for_recall="矩阵测试：过热", recalling_firm=e.name, enterprise=e, division_id=division,
-            voluntary_mandated="voluntary", report_date=dt.date(2026, 5, n), published=published)
-        w.add(r, division, enterprise=e.pk, public=published,
+            voluntary_mandated="voluntary", case=case, published=published, report_date=dt.date(2026, 3, 9))
+        w.add(record, division, enterprise=e.pk, public=published,
               where=f"recall record {key}{', published' if published else ''}")
 
 
@@ -527,7 +548,7 @@ def build_world() -> World:
     build_spotcheck_world(w, cats)
     build_complaints_world(w)
     build_risk_world(w, cats)
-    build_recall_records_world(w)
+    build_recall_world(w)
 
     from django.contrib.auth import get_user_model
 
@@ -630,6 +651,8 @@ def _page_model(view_class, base):
         return model
     if base in PAGE_MODEL_ALIASES:
         return PAGE_MODEL_ALIASES[base]
+    if base in _recall_aliases():
+        return _recall_aliases()[base]
     for candidate in (m.Division, m.Industry, m.ProductCategory, m.Standard, m.Enterprise,
                       m.Product, m.StandardDeclaration, m.Certification, m.Lab, m.Inspector,
                       m.Award, m.Brand):

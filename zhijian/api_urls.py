@@ -7,5 +7,6 @@ urlpatterns = [
     path("credit/", include("zhijian.credit.api.urls")),
     path("complaints/", include("zhijian.complaints.api.urls")),
     path("risk/", include("zhijian.risk.api.urls")),
-    path("recall/", include("zhijian.recall.public_api")),
+    path("recall/", include("zhijian.recall.api.urls")),
+    path("recall/", include("zhijian.recall.public_api")),  # the public, openFDA-style recalls/
 ]

@@ -2,7 +2,7 @@ from django.urls import path
 
 from zhijian.complaints import views_stats as complaints_stats
 
-from . import complaint_views, credit_views, risk_views, spotcheck_views, views
+from . import complaint_views, credit_views, recall_views, risk_views, spotcheck_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -28,6 +28,9 @@ urlpatterns = [
     # consumer warnings (published risk alerts)
     path("warnings/", risk_views.WarningListView.as_view(), name="warning_list"),
     path("warnings/<int:pk>/", risk_views.WarningDetailView.as_view(), name="warning_detail"),
+    # recall notices (published recall records)
+    path("recalls/", recall_views.RecallListView.as_view(), name="recall_list"),
+    path("recalls/<int:pk>/", recall_views.RecallDetailView.as_view(), name="recall_detail"),
     # complaints and reports (投诉举报): the public form and the status lookup by ticket and code
     path("complaints/submit/", complaint_views.ComplaintFormView.as_view(), name="complaint_form"),
     path("complaints/received/", complaint_views.ComplaintReceiptView.as_view(), name="complaint_receipt"),

@@ -124,11 +124,14 @@ class Movement(ScopedModel, TimestampedModel):
 
     def clean(self):
         errors = {}
-        if self.source_id and self.target_id:
-            if self.source_id == self.target_id:
+        # the target may be a received lot not saved yet (the movement form creates it)
+        source = self.source if self.source_id or Movement.source.is_cached(self) else None
+        target = self.target if self.target_id or Movement.target.is_cached(self) else None
+        if source is not None and target is not None:
+            if source.pk is not None and source.pk == target.pk:
                 errors["target"] = _("A lot cannot move into itself.")
             else:
-                same = self.source.operator_id == self.target.operator_id
+                same = source.operator_id == target.operator_id
                 if self.kind == self.Kind.INPUT and not same:
                     errors["kind"] = _("A material lot is consumed into a product lot of the same operator; "
                                        "a lot going to another operator is a shipment.")

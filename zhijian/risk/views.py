@@ -246,6 +246,10 @@ class AlertDetailView(generic.ObjectDetailView):
             "assess_url": (reverse("risk:riskassessment_add") + f"?alert={obj.pk}")
             if can_change and obj.status not in models.Alert.ENDED else None,
             "can_hand_off": can_change and obj.status in (models.Alert.Status.VALIDATED, models.Alert.Status.PUBLISHED),
+            # hand-off to a recall case (the recall app's add page, filled in from the alert)
+            "recall_url": (reverse("recall:recallcase_add") + f"?alert={obj.pk}")
+            if can_change and obj.status not in models.Alert.ENDED else None,
+            "recall_cases": obj.recall_cases.all(),
             "reaction_form": forms.ReactionForm() if obj.status == models.Alert.Status.PUBLISHED
             and scope_for(user).role in services.OFFICERS else None,
             "edit_url": None, "delete_url": None,
