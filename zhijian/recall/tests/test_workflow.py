@@ -245,3 +245,20 @@ def test_progress_before_a_recall_and_officer_only_steps(world):
     with pytest.raises(ValidationError):  # no risk level yet
         services.notify_defect(case, world["officer"], finding="x", now=NOW)
     assert RecallRecord.objects.count() == 0
+
+
+def test_demo_data_goes_through_the_services(make_user):
+    from zhijian.recall import demo
+    from zhijian.registry.tests.factories import make_enterprise
+
+    for _ in range(6):
+        make_enterprise("320505")
+    officer = make_user(S.ROLE_OFFICER, "320500")
+    counts = demo.load(officer, today=dt.date(2026, 11, 16))
+    assert counts == {"lots": 9, "movements": 8, "recall cases": 1}
+    case = RecallCase.objects.get()
+    assert case.status == "recalling" and case.scope_quantity == 1500
+    assert {a.lot.code for a in case.affected.all()} == {"PB-2406-01", "WH-A-0601", "WH-B-0603", "SHOP-A-17",
+                                                         "SHOP-B-09"}
+    assert RecallRecord.objects.get(case=case).published
+    assert demo.load(officer)["lots"] == 0  # once

@@ -110,6 +110,12 @@ class Command(BaseCommand):
 
             for name, n in credit_demo.load(seed=seed, enterprise=suzhou).items():
                 self.stdout.write(f"  credit {name}: {n}")
+        officer = User.objects.get(username="suzhou")
+        with change_context(user=officer, source="cli"):
+            from zhijian.recall import demo as recall_demo
+
+            for name, n in recall_demo.load(officer, producer=suzhou).items():
+                self.stdout.write(f"  recall {name}: {n}")
         self.stdout.write(self.style.SUCCESS(f"\nDemo accounts (password: {password}):"))
         for username, role, bound, note in rows:
             self.stdout.write(f"  {username:<11} {role:<15} {bound}  {note}")
