@@ -269,3 +269,25 @@ def test_messages_are_translated(db):
         with pytest.raises(fq.QueryError) as exc:
             fq.search_q("colour:red", FIELDS)
     assert "未知字段" in exc.value.message
+
+
+# --------------------------------------------------------------------------- any text at all
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PIECES = st.sampled_from([*'()"[]{}:*\\ -', "AND", "OR", "NOT", " TO ", "name", "status", "scale",
+                          "established_on", "registered_capital", ".exact", "_exists_", "_missing_", "2020",
+                          "20200101", "2020-13-01", "1e9", "lamp", "中文", "\x00", "\t"])
+
+
+@pytest.mark.django_db
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(search=st.lists(PIECES, max_size=24).map("".join), sort=st.sampled_from(["", "name:desc", "x:y"]),
+       count=st.sampled_from(["", "status", "scale.exact", "address"]))
+def test_any_search_is_an_answer_or_a_400_never_a_crash(search, sort, count):
+    status, body = fq.run(Enterprise.objects.all(), {"search": search, "sort": sort, "count": count}, FIELDS,
+                          record)
+    assert status in (200, 400, 404)
+    if status != 200:
+        assert body["error"]["message"]
