@@ -1012,6 +1012,8 @@ class Importer:
     scope_enterprise: str | None = None
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
+    # file names the import pages accept (an importer of another format overrides ``read`` too)
+    suffixes: tuple[str, ...] = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)

@@ -198,6 +198,7 @@ class OpenFdaEnforcementImporter(Importer):
 
     name = "openfda_enforcement"
     model = RecallRecord
+    suffixes = (".json",)
     natural_key = ("recall_number",)
     columns = [
         Text("recall_number", "召回编号", required=True),

@@ -30,6 +30,12 @@ def write(tmp_path, doc, name="enforcement.json") -> Path:
     return path
 
 
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 def run_import(path, user=None):
     return openfda.OpenFdaEnforcementImporter(user=user).run(path)
 
@@ -148,7 +154,7 @@ def test_only_province_wide_accounts_may_import(tmp_path, make_user):
 
 
 @pytest.mark.django_db
-def test_the_command_imports_and_reports_row_errors(tmp_path, capsys):
+def test_the_command_imports_and_reports_row_errors(tmp_path, capsys, media):
     call_command("import_data", "openfda_enforcement", str(write(tmp_path, document())), "--mode", "upsert",
                  "--no-progress")
     assert RecallRecord.objects.count() == 6
@@ -193,3 +199,27 @@ def test_fixture_is_in_openfdas_shape():
         assert all(isinstance(v, str) for k, v in record.items() if k != "openfda")
         for name in openfda.DATE_FIELDS:
             assert name not in record or len(record[name]) == 8
+
+
+@pytest.mark.django_db
+def test_the_import_page_takes_an_openfda_file(make_user, media):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    admin = make_user(S.ROLE_PROVINCE_ADMIN, "320000")
+    c = Client()
+    c.force_login(admin)
+    url = reverse("recall:lot_import") + "?kind=openfda_enforcement"
+    page = c.get(url)
+    assert page.status_code == 200 and "openfda_enforcement" in page.content.decode()
+    csv = SimpleUploadedFile("enforcement.csv", b"recall_number\n", content_type="text/csv")
+    refused = c.post(url, {"kind": "openfda_enforcement", "mode": "upsert", "file": csv})
+    assert refused.status_code == 200 and RecallRecord.objects.count() == 0
+    upload = SimpleUploadedFile("enforcement.json", FIXTURE.read_bytes(), content_type="application/json")
+    response = c.post(url, {"kind": "openfda_enforcement", "mode": "upsert", "file": upload})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert RecallRecord.objects.filter(source="imported", published=True).count() == 6
+    # an officer of a city may import lots, not openFDA records
+    officer = make_user(S.ROLE_OFFICER, "320500")
+    c.force_login(officer)
+    assert "openfda_enforcement" not in c.get(reverse("recall:lot_import")).content.decode()
