@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 FORWARD = "forward"
 BACKWARD = "backward"
@@ -26,8 +27,7 @@ DIRECTIONS = (FORWARD, BACKWARD)
 MAX_DEPTH = 64
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     id: int
     source: int
     target: int
@@ -98,11 +98,12 @@ def trace(cursor, lot_ids, direction: str = FORWARD, max_depth: int | None = Non
     if not ids:
         return result
     cursor.execute(trace_sql(direction, len(ids), placeholder), [*ids, depth, depth])
+    lots, edges = result.lots, result.edges
     for kind, a, b, c, d, e in cursor.fetchall():
         if kind == "L":
-            result.lots[int(a)] = int(b)
+            lots[a] = b
         else:
-            result.edges.append(Edge(int(a), int(b), int(c), d, e))
+            edges.append(Edge(a, b, c, d, e))
     result.edges.sort(key=lambda edge: edge.id)
     return result
 

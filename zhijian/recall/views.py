@@ -247,10 +247,10 @@ class RecallCaseDetailView(generic.ObjectDetailView):
             "events": obj.events.select_related("user"),
             "record": models.RecallRecord.objects.filter(case=obj).first(),
             "text_form": forms.TextStepForm(),
-            "scope_form": forms.ScopeForm(),
-            "progress_form": forms.ProgressForm(),
-            "notice_form": forms.NoticeForm(initial={"title": obj.notice_title or obj.title,
-                                                     "text": obj.notice_text}),
+            "scope_form": forms.ScopeForm(prefix="scope"),
+            "progress_form": forms.ProgressForm(prefix="progress"),
+            "notice_form": forms.NoticeForm(prefix="notice", initial={"title": obj.notice_title or obj.title,
+                                                                      "text": obj.notice_text}),
             "assess_form": forms.AssessForm(user=user) if "assess" in steps else None,
             "edit_url": None, "delete_url": None,  # a case changes only through its steps
         }
@@ -292,7 +292,7 @@ class RecallCaseStepView(generic.ScopedObjectMixin, View):
         elif step == "order":
             services.order_recall(case, user)
         elif step == "scope":
-            form = forms.ScopeForm(request.POST)
+            form = forms.ScopeForm(request.POST, prefix="scope")
             if not form.is_valid():
                 raise form_errors(form)
             codes = forms.parse_lot_codes(form.cleaned_data["lots"])
@@ -313,7 +313,7 @@ class RecallCaseStepView(generic.ScopedObjectMixin, View):
             messages.success(request, _("The plan was sent to %(n)d operators.") % {"n": len(operators)})
             return
         elif step == "progress":
-            form = forms.ProgressForm(request.POST)
+            form = forms.ProgressForm(request.POST, prefix="progress")
             if not form.is_valid():
                 raise form_errors(form)
             d = form.cleaned_data
@@ -327,7 +327,7 @@ class RecallCaseStepView(generic.ScopedObjectMixin, View):
         elif step == "drop":
             services.drop_case(case, user, reason=request.POST.get("text", ""))
         elif step == "publish":
-            form = forms.NoticeForm(request.POST)
+            form = forms.NoticeForm(request.POST, prefix="notice")
             if not form.is_valid():
                 raise form_errors(form)
             services.publish_notice(case, user, **form.cleaned_data)

@@ -243,13 +243,15 @@ def test_case_pages_walk_through_to_a_published_notice(make_user):
         step(p, "scope")
         step(p, "plan", text="退货退款")
         step(p, "send")
-        r = step(p, "progress", located="900", recovered="0", repaired="0", destroyed="0")
+        r = step(p, "progress", **{"progress-located": "900", "progress-recovered": "0", "progress-repaired": "0",
+                                   "progress-destroyed": "0"})
         msgs = [str(m) for m in r.wsgi_request._messages]
         assert any("800" in m for m in msgs), msgs  # more than in scope: refused with the figure
-        step(p, "progress", located="800", recovered="700", repaired="0", destroyed="700")
+        step(p, "progress", **{"progress-located": "800", "progress-recovered": "700", "progress-repaired": "0",
+                               "progress-destroyed": "700"})
         page = o.get(case.get_absolute_url())
         assert page.status_code == 200 and "do-publish" in page.content.decode()
-        step(o, "publish", title="关于召回移动电源的公告", text="请停止使用。")
+        step(o, "publish", **{"notice-title": "关于召回移动电源的公告", "notice-text": "请停止使用。"})
     case.refresh_from_db()
     assert case.status == "recalling" and case.progress.count() == 1 and case.plan_sent_on == NOW.date()
     assert case.published_at is not None

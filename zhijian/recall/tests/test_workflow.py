@@ -65,7 +65,7 @@ def test_objection_window_is_15_working_days_on_the_calendar(world):
     assert notified.parameters["objection_due"] == "2026-10-23"
     assert "缺陷汽车产品召回管理条例" in notified.parameters["basis"]
     # the producer objects on the last day; a day later is too late
-    with pytest.raises(ValidationError, match="closed"):
+    with pytest.raises(ValidationError, match="届满"):
         services.file_objection(case, world["producer"], text="不存在缺陷", on=dt.date(2026, 10, 24), now=NOW)
     with pytest.raises(ValidationError):  # not yet: the producer may still object
         services.order_recall(case, world["officer"], on=dt.date(2026, 10, 23), now=NOW)
@@ -143,7 +143,7 @@ def test_plan_progress_summary_closure_and_the_public_record(world):
     case = assess(world, open_case(world))
     case = services.notify_defect(case, officer, finding="电芯隔膜缺陷", on=NOTIFIED, now=NOW)
     case = services.start_voluntary_recall(case, producer, on=dt.date(2026, 9, 30), now=NOW)
-    with pytest.raises(ValidationError, match="scope"):
+    with pytest.raises(ValidationError, match="召回范围"):
         services.report_progress(case, producer, on=dt.date(2026, 10, 9), now=NOW, located=1)
     case = services.compute_scope(case, producer, lots=[lots["B1"]], now=NOW)
     assert case.scope_quantity == 800
