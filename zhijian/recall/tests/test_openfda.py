@@ -110,8 +110,12 @@ def test_import_is_idempotent_and_updates_by_recall_number(tmp_path):
     doc = document()
     doc["results"][0]["status"] = "Completed"
     doc["results"][0]["termination_date"] = "20260301"
+    audited = AuditEntry.objects.count()
     changed = run_import(write(tmp_path, doc, "second.json"))
     assert changed.ok and (changed.created, changed.updated) == (0, 1)
+    # the changed record's update is audited with its before values, and the import itself once
+    entries = list(AuditEntry.objects.order_by("seq")[audited:])
+    assert sorted(e.action for e in entries) == ["import", "update"]
     record = RecallRecord.objects.get(recall_number="Z-0101-2026")
     assert (record.status, record.termination_date) == ("completed", dt.date(2026, 3, 1))
     assert RecallRecord.objects.count() == 6
