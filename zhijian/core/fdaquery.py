@@ -639,16 +639,17 @@ class Query:
 
 
 def run(queryset: QuerySet, params: Mapping, fields: FieldMap, record: Callable[[Any], dict],
-        meta: dict | None = None) -> tuple[int, dict]:
+        meta: dict | Callable[[], dict] | None = None) -> tuple[int, dict]:
     """Answer an openFDA request: ``(status, body)``.
 
     ``200 {"meta": {…, "results": {"skip", "limit", "total"}}, "results": [records]}``; with
     ``count``: ``{"meta": {…}, "results": [{"term", "count"}]}``; a bad query ``400`` and no
-    match ``404`` as ``{"error": {"code", "message", "parameter"[, "position"]}}``.
+    match ``404`` as ``{"error": {"code", "message", "parameter"[, "position"]}}``. ``meta`` may be
+    a function: it is called only for an answer (a bad query costs no database work).
     """
-    meta = dict(meta or {})
     try:
         query = Query.from_params(params, fields)
+        meta = dict((meta() if callable(meta) else meta) or {})
         if query.count:
             results = query.counts(queryset)
             if not results:

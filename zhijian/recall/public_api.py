@@ -202,7 +202,7 @@ class RecallViewSet(viewsets.GenericViewSet):
                    404: OpenApiResponse(_ERROR, description="no matches")},
     )
     def list(self, request):
-        status, body = fq.run(public_records(), request.query_params, FIELDS, as_openfda, meta(request))
+        status, body = fq.run(public_records(), request.query_params, FIELDS, as_openfda, lambda: meta(request))
         return Response(body, status=status)
 
 
