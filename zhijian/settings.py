@@ -196,7 +196,6 @@ SPECTACULAR_SETTINGS = {
                             "IncidentReportKindEnum": "zhijian.risk.models.IncidentReport.Kind",
                             "ReactionKindEnum": "zhijian.risk.models.AlertReaction.Kind",
                             "MovementKindEnum": "zhijian.recall.models.Movement.Kind",
-                            # a case's recall kind and a record's voluntary_mandated: one choice set
                             "RecallKindEnum": "zhijian.recall.models.RecallCase.Kind"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",

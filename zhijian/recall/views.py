@@ -232,7 +232,12 @@ class RecallCaseDetailView(generic.ObjectDetailView):
 
     def attributes(self, obj, names=None):
         rows = super().attributes(obj, names)
-        # links only where the user may follow them (an enterprise does not read alerts)
+        # links only where the user may follow them (the producer does not read the bureau's alerts)
+        for row in rows:
+            target = row["value"] if row["url"] else None
+            if target is not None and hasattr(type(target).objects, "restrict") and not \
+                    type(target).objects.restrict(self.request.user, "view").filter(pk=target.pk).exists():
+                row["url"] = None
         return [r for r in rows if not (r["value"] in (None, "") and r["name"] not in ("status", "producer"))]
 
     def get_extra_context(self, obj):

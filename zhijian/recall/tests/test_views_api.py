@@ -348,3 +348,22 @@ def test_alert_incident_and_result_pages_link_to_a_new_case(make_user):
     r = c.post(reverse("recall:recallcase_add"), {"incident": incident.pk, "producer": ops["P"].uscc, "title": "t",
                                                    "product_description": "p", "defect": "d"})
     assert r.status_code == 302 and RecallCase.objects.get().incident == incident
+
+
+@pytest.mark.django_db
+def test_the_producer_reads_its_case_without_links_to_the_bureaus_alert(make_user):
+    from zhijian.registry.models import ProductCategory
+    from zhijian.risk import services as risk
+
+    ops, lots, _ = build_graph()
+    officer = make_user(S.ROLE_OFFICER, "320500")
+    alert = risk.open_alert(officer, title="警示", division=officer.profile.division,
+                            category=ProductCategory.objects.first(), level="H")
+    case = services.open_case(officer, producer=ops["P"], title="t", product_description="p", defect="d",
+                              origin="alert", alert=alert)
+    c = Client()
+    c.force_login(make_user(S.ROLE_ENTERPRISE, enterprise=ops["P"]))
+    page = c.get(case.get_absolute_url())
+    assert page.status_code == 200 and alert.get_absolute_url() not in page.content.decode()
+    c.force_login(officer)
+    assert alert.get_absolute_url() in c.get(case.get_absolute_url()).content.decode()
