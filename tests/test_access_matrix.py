@@ -657,7 +657,8 @@ class Endpoint:
     kwargs: tuple[str, ...]  # URL kwargs (e.g. ("pk",) or ("uscc",))
     methods: tuple[str, ...]  # API: HTTP methods the route handles
     page_kind: str = ""  # list / detail / add / edit / delete
-    audience: str = "role"  # "public" for the public portal
+    audience: str = "role"  # "public" for the public portal and public APIs
+    row_key: str = ""  # API: the field that names a listed row, when it is not the primary key
 
     def __str__(self):
         return self.name
@@ -679,7 +680,11 @@ def api_endpoints() -> list[Endpoint]:
         queryset = getattr(cls, "queryset", None)
         model = getattr(queryset, "model", None)
         name = f"{namespace}:{pattern.name}" if namespace else pattern.name
-        found[name] = Endpoint("api", name, model, kwargs, tuple(sorted(m.upper() for m in actions)))
+        # a public API (``audience = "public"``) shows every caller what the public sees
+        audience = getattr(cls, "audience", "role")
+        row_key = getattr(cls, "lookup_field", "pk") if audience == "public" else ""
+        found[name] = Endpoint("api", name, model, kwargs, tuple(sorted(m.upper() for m in actions)),
+                               audience=audience, row_key="" if row_key == "pk" else row_key)
     return sorted(found.values(), key=lambda e: e.name)
 
 
@@ -871,12 +876,12 @@ def test_api(world, role_key, endpoint):
         failures.check()
         return
     objects = world.of(model)
-    readable = actor.may_model("view", model)
+    readable = actor.may_model("view", model, endpoint.audience)
 
     if not endpoint.kwargs:  # a list route: list and create
         url = reverse(endpoint.name)
         if "GET" in endpoint.methods:
-            _check_api_list(world, actor, client, url, model, readable, failures)
+            _check_api_list(world, actor, client, url, model, readable, failures, endpoint)
         if "POST" in endpoint.methods:
             tried = set()
             for obj in objects:
@@ -912,7 +917,8 @@ def test_api(world, role_key, endpoint):
     failures.check()
 
 
-def _check_api_list(world, actor, client, url, model, readable, failures):
+def _check_api_list(world, actor, client, url, model, readable, failures, endpoint):
+    audience = endpoint.audience
     response = client.get(url, {"limit": 1000})
     if not readable:
         if response.status_code not in REFUSED:
@@ -927,7 +933,13 @@ def _check_api_list(world, actor, client, url, model, readable, failures):
         body = response.json()
         rows = body["results"] if isinstance(body, dict) else body
         pk_name = model._meta.pk.name
-        pks += [row.get(pk_name, row.get("id")) for row in rows]
+        if endpoint.row_key:  # rows named by another unique field (e.g. a recall number)
+            keys = [row[endpoint.row_key] for row in rows]
+            pk_of = dict(model._base_manager.filter(**{f"{endpoint.row_key}__in": keys})
+                         .values_list(endpoint.row_key, "pk"))
+            pks += [pk_of.get(key, key) for key in keys]
+        else:
+            pks += [row.get(pk_name, row.get("id")) for row in rows]
         nxt = body.get("next") if isinstance(body, dict) else None
         if not nxt:
             break
@@ -936,12 +948,12 @@ def _check_api_list(world, actor, client, url, model, readable, failures):
     facts = world.facts_of_rows(model, [pk for pk in pks])
     for pk in listed:
         f = facts.get(pk)
-        if f is None or not actor.may("view", model, f):
+        if f is None or not actor.may("view", model, f, audience):
             obj = world.by_model_pk(model, pk)
             failures.add(actor, "GET", url, obj.label if obj else f"{model.__name__}#{pk}",
                          "listed but outside the role's scope")
     for obj in world.of(model):
-        if actor.may("view", model, obj.facts) and str(obj.pk) not in listed:
+        if actor.may("view", model, obj.facts, audience) and str(obj.pk) not in listed:
             failures.add(actor, "GET", url, obj.label, "in scope but missing from the list")
 
 

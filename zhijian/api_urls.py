@@ -9,4 +9,5 @@ urlpatterns = [
     path("risk/", include("zhijian.risk.api.urls")),
     path("enforcement/", include("zhijian.enforcement.api.urls")),
     path("recall/", include("zhijian.recall.api.urls")),
+    path("recall/", include("zhijian.recall.public_api")),  # the public, openFDA-style recalls/
 ]

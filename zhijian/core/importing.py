@@ -1012,6 +1012,8 @@ class Importer:
     scope_enterprise: str | None = None
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
+    # file names the import pages accept (an importer of another format overrides ``read`` too)
+    suffixes: tuple[str, ...] = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -1163,6 +1165,10 @@ class Importer:
         return found
 
     # ------------------------------------------------------------------ running
+    def read(self, path: Path, file_name: str, encoding: str | None = None) -> RawTable:
+        """The file's cells (CSV / Excel); an importer of another format overrides this."""
+        return read_table(path, file_name, encoding)
+
     def validate(self, table: RawTable, progress: ProgressCallback | None = None) -> tuple[dict, Validation]:
         blank = {i for i, h in enumerate(table.headers)
                  if not h.strip() and (i >= len(table.columns) or not table.n_rows
@@ -1215,7 +1221,7 @@ class Importer:
                 raise ImportFileError(denied, code="permission")
             if progress:
                 progress("read", 0, 0)
-            table = read_table(path, file_name, encoding)
+            table = self.read(path, file_name, encoding)
             result.encoding = table.encoding
             result.total = table.n_rows
             data, v = self.validate(table, progress)

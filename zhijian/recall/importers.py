@@ -9,6 +9,9 @@
 Every bad value is a row error naming the row and the column; if any row is bad nothing is
 written. An importing enterprise user may import its own lots and movements out of its own lots;
 officers those of their region.
+
+* ``openfda_enforcement``: an openFDA enforcement JSON file → public recall records
+  (``openfda.OpenFdaEnforcementImporter``, see ``docs/recall-api.md``).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from zhijian.core.importing import Choice, Date, DecimalColumn, Importer, Lookup
 from zhijian.registry import models as rm
 
 from . import models
+from .openfda import OpenFdaEnforcementImporter
 
 
 def _operator(key, header, *, field, aliases=(), **kw):
@@ -138,4 +142,5 @@ class MovementImporter(Importer):
         return queryset.select_related("source__operator", "target__operator")
 
 
-IMPORTERS = {"lots": LotImporter, "movements": MovementImporter}
+IMPORTERS = {"lots": LotImporter, "movements": MovementImporter,
+             OpenFdaEnforcementImporter.name: OpenFdaEnforcementImporter}

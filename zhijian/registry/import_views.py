@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
-from zhijian.core.importing import MODE_CREATE, MODE_UPSERT
+from zhijian.core.importing import MODE_CREATE, MODE_UPSERT, Importer
 from zhijian.core.jobs import create_job, read_progress
 from zhijian.core.models import ImportJob
 
@@ -59,8 +59,15 @@ class ImportForm(forms.Form):
             raise forms.ValidationError(_("The file is larger than %(mb)d MB; import it with the "
                                           "command line (zhijian import-data).") % {"mb": limit // 2**20})
         name = f.name.lower()
-        if not name.endswith((".csv", ".txt", ".tsv", ".xlsx", ".xlsm")):
-            raise forms.ValidationError(_("Upload a CSV file or an Excel .xlsx workbook."))
+        try:  # the chosen type's file names (the kind field is cleaned before the file)
+            suffixes = get_importer(self.cleaned_data.get("kind") or "").suffixes
+        except LookupError:
+            suffixes = Importer.suffixes
+        if not name.endswith(suffixes):
+            if suffixes == Importer.suffixes:
+                raise forms.ValidationError(_("Upload a CSV file or an Excel .xlsx workbook."))
+            raise forms.ValidationError(_("Upload a file of this type: %(suffixes)s.")
+                                        % {"suffixes": ", ".join(suffixes)})
         return f
 
     def clean(self):
