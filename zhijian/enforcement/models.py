@@ -47,7 +47,7 @@ ORIGIN_MODELS = {
     Origin.SPOTCHECK: "spotcheck.task",
     Origin.COMPLAINT: "complaints.conversion",
     Origin.INCIDENT: "risk.incident",
-    Origin.RECALL: None,  # the recall app adds its record kind here
+    Origin.RECALL: "recall.recallcase",
     Origin.TIP_OFF: None,
     Origin.INSPECTION: None,
 }

@@ -115,7 +115,8 @@ def _check_not_suspended(case: Case) -> None:
 
 
 def origin_record(case: Case):
-    """The source record of a case (a spot-check task, a complaint conversion, an incident), or None."""
+    """The source record of a case (a spot-check task, a complaint conversion, an incident, a
+    recall case), or None."""
     if not case.origin_type or not case.origin_id:
         return None
     try:
@@ -145,6 +146,12 @@ def origin_defaults(record) -> dict:
                 "origin_reference": record.reference or case.ticket,
                 "title": _("Violation clue from %(ticket)s") % {"ticket": case.ticket},
                 "facts": record.note or ""}
+    if label == "recall.recallcase":
+        return {"origin": Origin.RECALL, "enterprise": record.producer, "division": record.division,
+                "origin_reference": record.number,
+                "title": _("Defective product %(product)s (recall %(number)s)") % {
+                    "product": record.product_description, "number": record.number},
+                "facts": record.defect}
     if label == "risk.incident":
         return {"origin": Origin.INCIDENT, "enterprise": record.enterprise, "division": record.division,
                 "origin_reference": record.number,

@@ -72,11 +72,12 @@ SOURCES = {  # query parameter -> "app_label.model" of the record a case is open
     "task": "spotcheck.task",
     "conversion": "complaints.conversion",
     "incident": "risk.incident",
+    "recall": "recall.recallcase",
 }
 
 
 class CaseAddView(generic.ScopedObjectMixin, View):
-    """Open a case directly, or from a record (``?task=``, ``?conversion=``, ``?incident=``)."""
+    """Open a case directly, or from a record (``?task=``, ``?conversion=``, ``?incident=``, ``?recall=``)."""
 
     model = models.Case
     action = "add"

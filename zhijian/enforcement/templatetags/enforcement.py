@@ -1,5 +1,5 @@
 """The hand-off to an enforcement case on the pages of its sources (spot-check task,
-complaint conversion, major incident): ``{% load enforcement %}{% enforcement_handoff object %}``."""
+complaint conversion, major incident, recall case): ``{% load enforcement %}{% enforcement_handoff object %}``."""
 from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -8,7 +8,8 @@ from zhijian.core.querysets import scope_q
 
 register = template.Library()
 
-PARAMS = {"spotcheck.task": "task", "complaints.conversion": "conversion", "risk.incident": "incident"}
+PARAMS = {"spotcheck.task": "task", "complaints.conversion": "conversion", "risk.incident": "incident",
+          "recall.recallcase": "recall"}
 
 
 @register.inclusion_tag("enforcement/_handoff.html", takes_context=True)

@@ -128,3 +128,22 @@ def test_an_ordinary_penalty_lowers_the_score(w, tmp_path):
     after = grade_of(w["ent"], D(2026, 5, 22), tmp_path, "after")
     assert after.score < before.score and after.risk_class != "D"
     assert Case.objects.get(pk=case.pk).status == Case.Status.DECIDED
+
+
+def test_case_from_a_recall_case(w, client):
+    from zhijian.recall import services as recall
+
+    rc = recall.open_case(w["officer"], producer=w["ent"], title="电暖器召回", product_description="暖风牌 NF-2 电暖器",
+                          defect="倾倒开关失效，倾倒后继续加热", now=timezone.make_aware(dt.datetime(2026, 4, 1, 10)))
+    defaults = services.origin_defaults(rc)
+    assert defaults["origin"] == Origin.RECALL and defaults["enterprise"] == w["ent"]
+    assert defaults["facts"] == rc.defect and rc.number in defaults["title"]
+    case = services.open_case(w["officer"], **{k: defaults[k] for k in ("enterprise", "division", "title", "facts",
+                                                                         "origin", "origin_reference")},
+                              record=rc, on=D(2026, 4, 2))
+    assert (case.origin_type, case.origin_id) == ("recall.recallcase", str(rc.pk))
+    assert services.origin_record(case) == rc
+    # the recall case's page lists the enforcement case opened from it
+    client.force_login(w["officer"])
+    html = client.get(rc.get_absolute_url()).content.decode()
+    assert case.number in html
