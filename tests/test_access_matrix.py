@@ -424,6 +424,8 @@ def build_risk_world(w: World, cats) -> None:
     from zhijian.accounts.services import create_user
     from zhijian.risk import models as rk
 
+    # the NEISS PSU number is unique and optional: a fresh hospital in a payload has none
+    w.fresh_related[(rk.SentinelHospital, "psu")] = lambda current, obj: None
     for level in rk.IncidentLevel.objects.all():
         w.add(level, None, where=f"incident level {level.code}")
     for definition in rk.SignalDefinition.objects.all():
