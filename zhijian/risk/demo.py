@@ -118,8 +118,8 @@ def load(user, *, seed: int = 1, today: dt.date | None = None, signals: bool = T
     from zhijian.accounts.services import create_user
     from zhijian.core import scope as S
 
-    second = get_user_model().objects.filter(username="risk-validator").first() or create_user(
-        "risk-validator", None, S.ROLE_OFFICER, division=suzhou, full_name="风险监测复核人（演示）")
+    second = get_user_model().objects.filter(username="suzhou2").first() or create_user(
+        "suzhou2", None, S.ROLE_OFFICER, division=suzhou, full_name="风险监测复核人（演示）")
     services.move_alert(warning, second, "validate")
     services.move_alert(warning, user, "publish")
     counts["alerts"] = 1 + assessment.alerts.count() + (1 if enterprise is not None else 0)
