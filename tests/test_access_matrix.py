@@ -90,7 +90,7 @@ class RoleSpec:
     key: str
     role: str | None  # None = anonymous
     division: str | None = None  # the user's division (its GB/T 2260 prefix is the region)
-    bound_to: str | None = None  # "enterprise:gusu" / "lab:gusu" / "inspector:gusu"
+    bound_to: str | None = None  # "enterprise:gusu" / "lab:gusu" / "inspector:gusu" / "hospital:gusu"
     token: bool = False  # API requests with an API token (pages: the session)
 
 
@@ -103,6 +103,8 @@ ROLES = [
     RoleSpec("lab_user", "lab", bound_to="lab:gusu"),
     RoleSpec("enterprise_user", "enterprise", bound_to="enterprise:gusu"),
     RoleSpec("agency_token", "agency", PROVINCE, token=True),
+    RoleSpec("hospital_user", "hospital", bound_to="hospital:gusu"),
+    RoleSpec("hospital_token", "hospital", bound_to="hospital:gusu", token=True),
     RoleSpec("anonymous", None),
 ]
 
@@ -128,6 +130,7 @@ class Facts:
     lab: int | None
     public: bool
     inspectors: frozenset = frozenset()  # assigned inspectors (models with ``scope_inspector``)
+    hospital: int | None = None  # the sentinel hospital (models with ``scope_hospital``)
 
 
 @dataclass
@@ -153,6 +156,7 @@ class Actor:
     enterprise_id: int | None = None
     lab_id: int | None = None
     inspector_id: int | None = None
+    hospital_id: int | None = None
     perms: dict = field(default_factory=dict)  # "app.model" -> {"view", ...}
 
     @property
@@ -161,11 +165,16 @@ class Actor:
             return region_prefix(PROVINCE)
         return region_prefix(self.spec.division) if self.spec.division else None
 
+    @property
+    def token_writes(self) -> bool:
+        """API tokens are read-only, except those of the submission roles (sentinel hospitals)."""
+        return self.spec.role == "hospital"
+
     def may(self, action: str, model, facts: Facts, audience: str = "role") -> bool:
         """Whether this actor should be able to ``action`` an object with ``facts``."""
         if audience == "public" or self.spec.role is None:
             return action == "view" and facts.public
-        if self.spec.token and action != "view":
+        if self.spec.token and action != "view" and not self.token_writes:
             return False
         label = f"{model._meta.app_label}.{model._meta.model_name}"
         if action not in self.perms.get(label, ()):
@@ -174,6 +183,9 @@ class Actor:
             return facts.enterprise == self.enterprise_id or (action == "view" and facts.public)
         if self.spec.role == "lab":
             return facts.lab == self.lab_id or (action == "view" and facts.public)
+        if self.spec.role == "hospital":
+            return (facts.hospital is not None and facts.hospital == self.hospital_id) \
+                or (action == "view" and facts.public)
         if self.spec.role == "inspector" and getattr(model, "scope_inspector", None):
             # inspectors work on their own assignments only
             return self.inspector_id is not None and self.inspector_id in facts.inspectors
@@ -185,21 +197,22 @@ class Actor:
         """Whether the actor may ``action`` any row of ``model`` (permission-level)."""
         if audience == "public" or self.spec.role is None:
             return action == "view" and getattr(model, "public_q", lambda: None)() is not None
-        if self.spec.token and action != "view":
+        if self.spec.token and action != "view" and not self.token_writes:
             return False
         label = f"{model._meta.app_label}.{model._meta.model_name}"
         if action not in self.perms.get(label, ()):
             return False
-        if self.spec.role in ("enterprise", "lab") and hasattr(model, "public_q"):
+        if self.spec.role in ("enterprise", "lab", "hospital") and hasattr(model, "public_q"):
             # bound users see their own rows (if the model has an owner) and public rows
-            owner = model.scope_enterprise if self.spec.role == "enterprise" else model.scope_lab
+            owner = {"enterprise": model.scope_enterprise, "lab": model.scope_lab,
+                     "hospital": getattr(model, "scope_hospital", None)}[self.spec.role]
             return bool(owner) or (action == "view" and model.public_q() is not None)
         return True
 
     def api_denial(self, action: str, model) -> tuple[int, ...]:
         """How the API refuses a row outside the scope: 404 when the role may ``action`` the
         model at all (the row's existence is not disclosed), else 401/403 up front."""
-        if self.spec.token and action != "view":
+        if self.spec.token and action != "view" and not self.token_writes:
             return REFUSED
         return (404,) if self.may_model(action, model) else REFUSED
 
@@ -225,6 +238,7 @@ def declared_facts(instance, public_pks) -> Facts:
     div = _path_value(instance, model.scope_division) if model.scope_division else None
     ent = _path_value(instance, model.scope_enterprise) if model.scope_enterprise else None
     lab = _path_value(instance, model.scope_lab) if model.scope_lab else None
+    hospital = _path_value(instance, model.scope_hospital) if getattr(model, "scope_hospital", None) else None
     inspectors = frozenset()
     path = getattr(model, "scope_inspector", None)
     if path:
@@ -234,7 +248,7 @@ def declared_facts(instance, public_pks) -> Facts:
             owner = getattr(owner, part)
         inspectors = frozenset(getattr(owner, last).values_list("pk", flat=True))
     return Facts(str(div) if div is not None else None, ent, lab, instance.pk in public_pks,
-                 inspectors)
+                 inspectors, hospital)
 
 
 # ------------------------------------------------------------------ the world
@@ -247,6 +261,7 @@ class World:
         self.enterprises: dict[str, m.Enterprise] = {}
         self.labs: dict[str, m.Lab] = {}
         self.inspectors: dict[str, m.Inspector] = {}
+        self.hospitals: dict = {}
         # (model, field) -> f(current value, obj): a fresh related row for a unique constraint
         # that includes a relation (e.g. a plan's lab per category), in the object's region
         self.fresh_related: dict = {}
@@ -255,8 +270,8 @@ class World:
         self._serial = itertools.count(7_000_000)
 
     def add(self, instance, division, *, enterprise=None, lab=None, public=True, where="",
-            inspectors=()):
-        facts = Facts(division, enterprise, lab, public, frozenset(inspectors))
+            inspectors=(), hospital=None):
+        facts = Facts(division, enterprise, lab, public, frozenset(inspectors), hospital)
         label = f"{type(instance).__name__}#{instance.pk} [{where or division}]"
         self.objects.append(Obj(instance, facts, label))
         return instance
@@ -415,6 +430,8 @@ def build_risk_world(w: World, cats) -> None:
     from zhijian.accounts.services import create_user
     from zhijian.risk import models as rk
 
+    # the NEISS PSU number is unique and optional: a fresh hospital in a payload has none
+    w.fresh_related[(rk.SentinelHospital, "psu")] = lambda current, obj: None
     for level in rk.IncidentLevel.objects.all():
         w.add(level, None, where=f"incident level {level.code}")
     for definition in rk.SignalDefinition.objects.all():
@@ -441,12 +458,13 @@ def build_risk_world(w: World, cats) -> None:
         w.add(alert, division, public=published, where=f"alert {key}{', published' if published else ''}")
         hospital = rk.SentinelHospital.objects.create(code=f"AMX-H-{key}", name=f"矩阵{key}哨点医院",
                                                       division_id=division, stratum="M", weight=Decimal("12.5"))
-        w.add(hospital, division, public=False, where=f"sentinel hospital {key}")
+        w.hospitals[key] = hospital
+        w.add(hospital, division, public=False, where=f"sentinel hospital {key}", hospital=hospital.pk)
         case = rk.InjuryCase.objects.create(
             hospital=hospital, case_number=f"AMX-{key}-1", treated_on=dt.date(2026, 5, 1), age=7, sex="male",
             diagnosis="烧伤", body_part="手", disposition="released", product=cats[0],
             narrative="矩阵测试：儿童被电暖器烫伤", weight=hospital.weight)
-        w.add(case, division, public=False, where=f"injury case {key}")
+        w.add(case, division, public=False, where=f"injury case {key}", hospital=hospital.pk)
         assessment = rk.RiskAssessment.objects.create(
             division_id=division, category=cats[0], product=f"矩阵{key}评估产品", hazard="fire",
             scenarios=[{"name": "起火", "severity": 4, "steps": [{"description": "", "probability": "1/100"}],
@@ -604,8 +622,8 @@ def build_world() -> World:
             if spec.bound_to:
                 kind, key = spec.bound_to.split(":")
                 target = {"enterprise": w.enterprises, "lab": w.labs,
-                          "inspector": w.inspectors}[kind][key]
-                kwargs[kind] = target
+                          "inspector": w.inspectors, "hospital": w.hospitals}[kind][key]
+                kwargs["sentinel_hospital" if kind == "hospital" else kind] = target
                 setattr(actor, f"{kind}_id", target.pk)
             division = m.Division.objects.get(pk=spec.division) if spec.division else None
             actor.user = create_user(f"amx-{spec.key}", "pw-amx", spec.role, division=division,
@@ -1229,7 +1247,7 @@ def test_oracle_agrees_with_restrict_on_the_world(world):
                 q = scope_q(obj.model, user, action)
                 by_restrict = q is not None and obj.model._base_manager.filter(q, pk=obj.pk).exists()
                 expected = actor.may(action, obj.model, obj.facts)
-                if actor.spec.token and action != "view":
+                if actor.spec.token and action != "view" and not actor.token_writes:
                     continue  # the token's read-only rule lives in the API permission
                 assert by_restrict == expected, (actor.spec.key, action, obj.label)
 

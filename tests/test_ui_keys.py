@@ -27,7 +27,7 @@ from django.utils import translation
 
 from zhijian.core.testing.demo import loaded_demo
 
-ROLES = ("province", "suzhou", "kunshan", "inspector", "lab", "enterprise")
+ROLES = ("province", "suzhou", "kunshan", "inspector", "lab", "enterprise", "hospital")
 # Pages each role must have walked, so the test cannot pass by reaching too little.
 MUST_WALK = {
     "province": {"credit:grade_detail", "complaints:case_detail", "registry:enterprise_detail",
@@ -36,6 +36,7 @@ MUST_WALK = {
                  "risk:incidentlevel_list", "portal:spotcheck_commitments"},
     "suzhou": {"credit:grade_detail", "complaints:case_detail", "spotcheck:plan_list"},
     "enterprise": {"credit:grade_detail"},
+    "hospital": {"risk:injurycase_list", "risk:injurycase_detail", "risk:injurycase_import"},
 }
 PAGES_PER_ROUTE = 2  # per URL name, counted apart with and without a query string
 MAX_PAGES = 240  # per role (grows with the apps: every menu route is reached)

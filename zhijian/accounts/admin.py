@@ -9,12 +9,12 @@ from .tokens import revoke_tokens, token_record
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "role", "division", "enterprise", "lab", "inspector")
+    list_display = ("user", "role", "division", "enterprise", "lab", "inspector", "sentinel_hospital")
     list_filter = ("role",)
     search_fields = ("user__username", "user__first_name", "division__name", "enterprise__name",
                      "enterprise__uscc", "lab__name")
     # the registry tables are large: pick related rows by key, not from a drop-down
-    raw_id_fields = ("user", "division", "enterprise", "lab", "inspector")
+    raw_id_fields = ("user", "division", "enterprise", "lab", "inspector", "sentinel_hospital")
     list_select_related = ("user", "division", "enterprise", "lab", "inspector")
 
 

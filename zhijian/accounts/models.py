@@ -12,7 +12,7 @@ from zhijian.core import scope as core_scope
 
 
 class Profile(models.Model):
-    """A user's role and the region (or enterprise / lab) it is bound to."""
+    """A user's role and the region (or enterprise / lab / sentinel hospital) it is bound to."""
 
     class Role(models.TextChoices):
         PROVINCE_ADMIN = core_scope.ROLE_PROVINCE_ADMIN, _("province administrator")
@@ -21,6 +21,7 @@ class Profile(models.Model):
         LAB = core_scope.ROLE_LAB, _("lab")
         ENTERPRISE = core_scope.ROLE_ENTERPRISE, _("enterprise user")
         AGENCY = core_scope.ROLE_AGENCY, _("agency API client")
+        HOSPITAL = core_scope.ROLE_HOSPITAL, _("sentinel-hospital staff")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="profile")
     role = models.CharField(_("role"), max_length=24, choices=Role.choices)
@@ -32,6 +33,8 @@ class Profile(models.Model):
                             related_name="users", verbose_name=_("lab"))
     inspector = models.OneToOneField("registry.Inspector", models.SET_NULL, null=True,
                                      blank=True, related_name="user", verbose_name=_("inspector"))
+    sentinel_hospital = models.ForeignKey("risk.SentinelHospital", models.CASCADE, null=True, blank=True,
+                                          related_name="users", verbose_name=_("sentinel hospital"))
 
     class Meta:
         verbose_name = _("profile")
@@ -49,6 +52,7 @@ class Profile(models.Model):
             core_scope.ROLE_INSPECTOR: "division",
             core_scope.ROLE_ENTERPRISE: "enterprise",
             core_scope.ROLE_LAB: "lab",
+            core_scope.ROLE_HOSPITAL: "sentinel_hospital",
         }.get(self.role)
         if need and not getattr(self, f"{need}_id"):
             raise ValidationError({need: _("This role needs a %(field)s.") % {"field": need}})

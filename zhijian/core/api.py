@@ -25,7 +25,7 @@ from rest_framework.pagination import LimitOffsetPagination
 
 from .filtering import limit_filter_form
 from .permissions import ACTION_FOR_METHOD, ScopedPermission, is_token_request  # noqa: F401
-from .scope import ROLE_ENTERPRISE, ROLE_LAB, scope_for
+from .scope import ROLE_ENTERPRISE, ROLE_HOSPITAL, ROLE_LAB, scope_for
 
 
 class Conflict(APIException):
@@ -124,6 +124,10 @@ class ScopedModelSerializer(serializers.ModelSerializer):
         if scope.role == ROLE_LAB:
             path = getattr(model, "scope_lab", None)
             return bool(path) and scope.lab_id is not None and _attr_path(instance, path) == scope.lab_id
+        if scope.role == ROLE_HOSPITAL:
+            path = getattr(model, "scope_hospital", None)
+            return bool(path) and scope.hospital_id is not None \
+                and _attr_path(instance, path) == scope.hospital_id
         return True  # staff and agencies only ever receive rows of their region
 
     def get_fields(self):

@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .scope import ROLE_ENTERPRISE, ROLE_LAB, scope_for
+from .scope import ROLE_ENTERPRISE, ROLE_HOSPITAL, ROLE_LAB, scope_for
 
 
 def _path_after(path: str | None, field_name: str) -> str | None:
@@ -41,6 +41,11 @@ def related_choices(model, field_name: str, queryset, user):
         rest = _path_after(getattr(model, "scope_lab", None), field_name)
         if rest is not None:
             return queryset.filter(**{rest or "pk": scope.lab_id})
+        return queryset
+    if scope.role == ROLE_HOSPITAL:
+        rest = _path_after(getattr(model, "scope_hospital", None), field_name)
+        if rest is not None:
+            return queryset.filter(**{rest or "pk": scope.hospital_id})
         return queryset
     rest = _path_after(getattr(model, "scope_division", None), field_name)
     if rest is not None and scope.prefix:

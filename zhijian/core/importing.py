@@ -61,7 +61,7 @@ from django.utils.translation import gettext as _
 
 from zhijian.registry import uscc as gb32100
 
-from .scope import ROLE_ENTERPRISE, ROLE_LAB, province_prefix, scope_for
+from .scope import ROLE_ENTERPRISE, ROLE_HOSPITAL, ROLE_LAB, province_prefix, scope_for
 
 MODE_CREATE = "create"
 MODE_UPSERT = "upsert"
@@ -1059,8 +1059,8 @@ class Importer:
             return None, None
         if s.role == ROLE_ENTERPRISE:
             return None, s.enterprise_id if s.enterprise_id is not None else -1
-        if s.role == ROLE_LAB:
-            return "-", None  # no lab may import registry rows
+        if s.role in (ROLE_LAB, ROLE_HOSPITAL):
+            return "-", None  # no lab or hospital may import registry rows
         return (s.prefix or "-"), None
 
     def _values_at(self, spec: str, data, v):

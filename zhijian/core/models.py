@@ -67,6 +67,7 @@ class ScopedModel(ChangeLoggedModel):
       data without a region (visible to all staff, editable per permission).
     * ``scope_enterprise``: path to the owning enterprise's id, for enterprise users.
     * ``scope_lab``: path to the owning lab's id, for lab users.
+    * ``scope_hospital``: path to the sentinel hospital's id, for hospital users.
     * ``scope_inspector``: path to assigned inspectors' ids; inspectors then see
       only their own rows of this model (otherwise they read by region).
     * ``public_q()``: what anonymous users may read (``None``: nothing).
@@ -75,6 +76,7 @@ class ScopedModel(ChangeLoggedModel):
     scope_division: str | None = None
     scope_enterprise: str | None = None
     scope_lab: str | None = None
+    scope_hospital: str | None = None
     scope_inspector: str | None = None
 
     objects = RestrictedManager()

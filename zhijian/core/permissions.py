@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 
 from .querysets import permission_name, scope_q
+from .scope import TOKEN_WRITE_ROLES, scope_for
 
 ACTION_FOR_METHOD = {
     "GET": "view", "HEAD": "view", "OPTIONS": "view",
@@ -20,7 +21,9 @@ def is_token_request(request) -> bool:
 class ScopedPermission(permissions.BasePermission):
     """Model permission by role; rows are limited by the restricted queryset.
 
-    Token-authenticated clients (agencies) are read-only whatever their role.
+    Token-authenticated clients (agencies) are read-only, except the submission roles
+    (``TOKEN_WRITE_ROLES``: sentinel hospitals sending their injury cases), whose writes are
+    then limited by their role permissions and scope like a signed-in user's.
     """
 
     message = _("You do not have permission to perform this action.")
@@ -29,7 +32,8 @@ class ScopedPermission(permissions.BasePermission):
         action = ACTION_FOR_METHOD.get(request.method)
         if action is None:
             return False
-        if action != "view" and is_token_request(request):
+        if action != "view" and is_token_request(request) \
+                and scope_for(request.user).role not in TOKEN_WRITE_ROLES:
             return False
         model = getattr(getattr(view, "queryset", None), "model", None)
         if model is None:

@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from .scope import (
     ROLE_ENTERPRISE,
+    ROLE_HOSPITAL,
     ROLE_INSPECTOR,
     ROLE_LAB,
     scope_for,
@@ -41,6 +42,8 @@ def scope_q(model, user, action: str = "view") -> Q | None:
         return _owner_q(model, model.scope_enterprise, scope.enterprise_id, action)
     if scope.role == ROLE_LAB:
         return _owner_q(model, model.scope_lab, scope.lab_id, action)
+    if scope.role == ROLE_HOSPITAL:
+        return _owner_q(model, getattr(model, "scope_hospital", None), scope.hospital_id, action)
     if scope.role == ROLE_INSPECTOR and model.scope_inspector is not None:
         # Inspectors work on their own assignments (e.g. spot-check tasks).
         if scope.inspector_id is None:
@@ -58,7 +61,7 @@ def scope_q(model, user, action: str = "view") -> Q | None:
 
 
 def _owner_q(model, path, owner_id, action):
-    """Users bound to one enterprise or lab: their own rows, plus published reads."""
+    """Users bound to one enterprise, lab or sentinel hospital: their own rows, plus published reads."""
     if path is not None and owner_id is not None:
         own = Q(**{path: owner_id})
         if action == "view":

@@ -18,7 +18,10 @@ ROLE_INSPECTOR = "inspector"
 ROLE_LAB = "lab"
 ROLE_ENTERPRISE = "enterprise"
 ROLE_AGENCY = "agency"
-ROLES = [ROLE_PROVINCE_ADMIN, ROLE_OFFICER, ROLE_INSPECTOR, ROLE_LAB, ROLE_ENTERPRISE, ROLE_AGENCY]
+ROLE_HOSPITAL = "hospital"  # staff of one sentinel hospital (injury surveillance)
+ROLES = [ROLE_PROVINCE_ADMIN, ROLE_OFFICER, ROLE_INSPECTOR, ROLE_LAB, ROLE_ENTERPRISE, ROLE_AGENCY, ROLE_HOSPITAL]
+# Roles whose API tokens may write (submission clients); every other token is read-only.
+TOKEN_WRITE_ROLES = {ROLE_HOSPITAL}
 STAFF_ROLES = {ROLE_PROVINCE_ADMIN, ROLE_OFFICER, ROLE_INSPECTOR}
 
 
@@ -45,6 +48,7 @@ class UserScope:
     enterprise_id: int | None = None
     lab_id: int | None = None
     inspector_id: int | None = None
+    hospital_id: int | None = None  # sentinel hospital of a hospital user
     unrestricted: bool = False  # platform superuser
 
     @property
@@ -80,6 +84,7 @@ def scope_for(user) -> UserScope:
                 enterprise_id=profile.enterprise_id,
                 lab_id=profile.lab_id,
                 inspector_id=profile.inspector_id,
+                hospital_id=getattr(profile, "sentinel_hospital_id", None),
             )
     user._zhijian_scope = scope
     return scope

@@ -40,7 +40,7 @@ class InjuryCaseFilterSet(SearchFilterSet):
 
     class Meta:
         model = models.InjuryCase
-        fields = ["hospital", "product", "disposition", "sex", "treated_after", "treated_before"]
+        fields = ["hospital", "product", "disposition", "sex", "classified", "source", "treated_after", "treated_before"]
 
 
 class IncidentLevelFilterSet(SearchFilterSet):

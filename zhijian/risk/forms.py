@@ -74,15 +74,24 @@ class ReactionForm(forms.Form):
 class SentinelHospitalForm(ScopedModelForm):
     class Meta:
         model = models.SentinelHospital
-        fields = ["code", "name", "division", "stratum", "weight", "active"]
+        fields = ["code", "name", "division", "stratum", "weight", "psu", "active"]
 
 
 class InjuryCaseForm(ScopedModelForm):
     class Meta:
         model = models.InjuryCase
-        fields = ["hospital", "case_number", "treated_on", "age", "sex", "diagnosis", "body_part", "disposition",
+        fields = ["hospital", "case_number", "treated_on", "age", "age_months", "sex", "diagnosis", "body_part",
+                  "disposition",
                   "location", "fire", "product", "product_2", "hazard", "narrative"]
         widgets = {"treated_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        from zhijian.core import scope as S
+
+        scope = S.scope_for(user)
+        if scope.role == S.ROLE_HOSPITAL and self.instance.pk is None:
+            self.fields["hospital"].initial = scope.hospital_id
 
     def clean(self):
         data = super().clean()
@@ -92,6 +101,17 @@ class InjuryCaseForm(ScopedModelForm):
                 self.add_error("hospital", _("The hospital is no longer in the sample."))
             self.instance.weight = hospital.weight
         return data
+
+    def save(self, commit=True):
+        from . import services
+
+        case = self.instance
+        if case.pk is None:
+            case.source = models.InjuryCase.Source.FORM
+            services.classify_injury_cases([case])
+        else:
+            services.corrected_by_hand(case, set(self.changed_data))
+        return super().save(commit)
 
 
 SCENARIO_HELP = _("One scenario per block: a line “name | severity (1-4)”, then one line per step "

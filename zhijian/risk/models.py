@@ -214,8 +214,12 @@ class SentinelHospital(ScopedModel, TimestampedModel):
                                  validators=[MinValueValidator(0)],
                                  help_text=_("Cases in the whole area each case of this hospital stands for."))
     active = models.BooleanField(_("in the sample"), default=True)
+    psu = models.PositiveIntegerField(
+        _("NEISS PSU number"), null=True, blank=True, unique=True,
+        help_text=_("The primary sampling unit number this hospital has in NEISS-layout files (column PSU)."))
 
     scope_division = "division"
+    scope_hospital = "pk"
 
     class Meta:
         ordering = ["code"]
@@ -244,17 +248,26 @@ class InjuryCase(ScopedModel, TimestampedModel):
         OBSERVED = "observed", _("held for observation")
         LEFT = "left", _("left without being seen")
         DIED = "died", _("died")
+        UNKNOWN = "unknown", _("not recorded")
 
     class Fire(models.TextChoices):
         NO = "no", _("no fire")
         FIRE = "fire", _("fire involved")
         UNKNOWN = "unknown", _("unknown")
 
+    class Source(models.TextChoices):
+        FORM = "form", _("form")
+        API = "api", _("API")
+        FILE = "file", _("file import")
+        NEISS = "neiss", _("NEISS-layout file")
+
     hospital = models.ForeignKey(SentinelHospital, models.PROTECT, related_name="cases",
                                  verbose_name=_("sentinel hospital"))
     case_number = models.CharField(_("case number"), max_length=32)
     treated_on = models.DateField(_("treatment date"), db_index=True)
     age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True, validators=[MaxValueValidator(130)])
+    age_months = models.PositiveSmallIntegerField(_("age in months (under 2)"), null=True, blank=True,
+                                                  validators=[MaxValueValidator(23)])
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     diagnosis = models.CharField(_("diagnosis"), max_length=64)
     body_part = models.CharField(_("body part"), max_length=64)
@@ -271,8 +284,13 @@ class InjuryCase(ScopedModel, TimestampedModel):
                                  help_text=_("The hospital's weight when the case was entered."))
     classified = models.BooleanField(_("product and hazard from the classifier"), default=False)
     product_confidence = models.FloatField(_("product confidence"), null=True, blank=True)
+    hazard_confidence = models.FloatField(_("hazard confidence"), null=True, blank=True)
+    product_codes = models.CharField(_("original product codes"), max_length=64, blank=True,
+                                     help_text=_("The product codes of the source file (NEISS Product_1–3)."))
+    source = models.CharField(_("entered by"), max_length=8, choices=Source.choices, default=Source.FORM)
 
     scope_division = "hospital__division"
+    scope_hospital = "hospital_id"
 
     class Meta:
         ordering = ["-treated_on", "-id"]

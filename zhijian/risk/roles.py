@@ -4,6 +4,8 @@ Incidents are reported by enterprises (their own) and by officers; injury cases 
 personal data of injured people and are seen by regulator staff who handle them
 (officers and the province), not by inspectors, labs, enterprises or agencies.
 Published alerts reach the public as consumer warnings on the portal.
+Staff of a sentinel hospital (role *hospital*) submit, import and read their own hospital's
+cases and read their hospital's record, nothing else of the platform.
 Public-opinion sources are configured by the province; items and stories are read by
 officers of the region, who triage the stories; nothing of it is public.
 """
@@ -21,4 +23,5 @@ ROLE_PERMISSIONS = {
                   "risk.signal": "v", "risk.signaldefinition": "v"},
     "enterprise": {"risk.incidentlevel": "v", "risk.incident": "va"},
     "agency": {"risk.incidentlevel": "v", "risk.alert": "v"},
+    "hospital": {"risk.sentinelhospital": "v", "risk.injurycase": "vac"},
 }

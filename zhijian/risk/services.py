@@ -540,3 +540,62 @@ def dismiss_signal(signal: Signal, user, *, reason: str) -> Signal:
     signal.series = {**signal.series, "dismissed": reason.strip()}
     signal.save()
     return signal
+
+
+# --------------------------------------------------------------------------- injury cases
+
+
+def injury_text(case) -> str:
+    return f"{case.diagnosis} {case.body_part} {case.narrative}".strip()
+
+
+def classify_injury_cases(cases, model=None) -> int:
+    """Fill in product category and hazard the submitter left blank, from the narrative.
+
+    The complaints classifier (``zhijian.complaints.classifier``) labels each narrative; a
+    product category is taken when the classifier is sure of the product (level "product"; a
+    sure catalog group alone does not name a category), a hazard when its confidence reaches
+    the hazard threshold. Whatever is taken marks the case ``classified`` (machine labels,
+    which an officer corrects on the case page); the confidences are kept either way. A case
+    whose product and hazard were both given is left alone. The cases are changed in memory
+    (the caller saves them); returns how many were classified. Advisory: when the model
+    cannot run, the cases stay as they are.
+    """
+    import logging
+
+    from zhijian.complaints.classifier.model import UNCLASSIFIED, classify
+    from zhijian.registry.models import ProductCategory
+
+    todo = [c for c in cases if c.product_id is None or not c.hazard]
+    if not todo:
+        return 0
+    try:
+        preds = classify([injury_text(c) for c in todo], model=model)
+    except Exception:  # the case is kept unlabelled, never refused
+        logging.getLogger(__name__).exception("injury narrative classification failed")
+        return 0
+    codes = {p.category for p in preds if p.category and p.category != UNCLASSIFIED}
+    categories = dict(ProductCategory.objects.filter(code__in=codes).values_list("code", "pk"))
+    done = 0
+    for case, p in zip(todo, preds):
+        took = False
+        if case.product_id is None:
+            case.product_confidence = round(float(p.category_confidence), 4)
+            if getattr(p, "level", "product") == "product" and categories.get(p.category):
+                case.product_id = categories[p.category]
+                took = True
+        if not case.hazard:
+            case.hazard_confidence = round(float(p.hazard_confidence), 4)
+            if not p.hazard_unclassified and p.hazard and p.hazard != UNCLASSIFIED:
+                case.hazard = p.hazard
+                took = True
+        if took:
+            case.classified = True
+            done += 1
+    return done
+
+
+def corrected_by_hand(case, changed: set[str]) -> None:
+    """An officer's change of a machine-classified product or hazard confirms the labels."""
+    if case.pk and case.classified and changed & {"product", "hazard"}:
+        case.classified = False

@@ -43,7 +43,7 @@ class InjuryCaseTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         model = models.InjuryCase
-        fields = ("case_number", "hospital", "treated_on", "product", "hazard", "diagnosis", "disposition")
+        fields = ("case_number", "hospital", "treated_on", "product", "hazard", "classified", "diagnosis", "disposition")
 
 
 class IncidentLevelTable(BaseTable):

@@ -23,6 +23,7 @@ urlpatterns = [
     path("signals/<int:pk>/steps/<slug:step>/", views.SignalStepView.as_view(), name="signal_step"),
     path("signal-definitions/", views.SignalDefinitionListView.as_view(), name="signaldefinition_list"),
     path("signal-definitions/<int:pk>/", views.SignalDefinitionDetailView.as_view(), name="signaldefinition_detail"),
+    path("injury-cases/import/", views.InjuryCaseImportView.as_view(), name="injurycase_import"),
     path("injury-estimates/", views.InjuryEstimatesView.as_view(), name="injury_estimates"),
     path("incident-levels/", views.IncidentLevelListView.as_view(), name="incidentlevel_list"),
     path("incident-levels/<int:pk>/", views.IncidentLevelDetailView.as_view(), name="incidentlevel_detail"),

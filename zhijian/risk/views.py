@@ -7,6 +7,7 @@ scope again, and its messages are shown on the page.
 """
 from __future__ import annotations
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -458,6 +459,17 @@ class InjuryEstimatesView(generic.ScopedObjectMixin, View):
 
     model = models.InjuryCase
 
+    def check_access(self, request):
+        response = super().check_access(request)
+        scope = scope_for(request.user)
+        if response is None and not (scope.unrestricted or scope.is_staff_role):
+            # a sentinel hospital's own cases are no estimate of the province's
+            from zhijian.core.request_log import Refused
+
+            raise Refused(_("Injury estimates are for the regulator's staff."), action="view",
+                          object="risk.injurycase")
+        return response
+
     def get(self, request):
         period = request.GET.get("period") if request.GET.get("period") in ("year", "quarter") else "year"
         by = request.GET.get("by") if request.GET.get("by") in ("province", "city") else "province"
@@ -500,7 +512,7 @@ class SentinelHospitalListView(generic.ObjectListView):
 class SentinelHospitalDetailView(generic.ObjectDetailView):
     model = models.SentinelHospital
     queryset = models.SentinelHospital.objects.select_related("division")
-    detail_fields = ("code", "name", "division", "stratum", "weight", "active")
+    detail_fields = ("code", "name", "division", "stratum", "weight", "psu", "active")
 
 
 class SentinelHospitalEditView(generic.ObjectEditView):
@@ -517,14 +529,15 @@ class InjuryCaseListView(generic.ObjectListView):
     queryset = models.InjuryCase.objects.select_related("hospital", "product")
     filterset_class = InjuryCaseFilterSet
     table_class = InjuryCaseTable
-    filter_fields = ("hospital", "product", "disposition", "treated_after", "treated_before")
+    filter_fields = ("hospital", "product", "disposition", "classified", "treated_after", "treated_before")
 
 
 class InjuryCaseDetailView(generic.ObjectDetailView):
     model = models.InjuryCase
     queryset = models.InjuryCase.objects.select_related("hospital", "product", "product_2")
-    detail_fields = ("hospital", "case_number", "treated_on", "age", "sex", "diagnosis", "body_part",
-                     "disposition", "location", "fire", "product", "product_2", "hazard", "narrative", "weight")
+    detail_fields = ("hospital", "case_number", "treated_on", "age", "age_months", "sex", "diagnosis", "body_part",
+                     "disposition", "location", "fire", "product", "product_2", "hazard", "narrative", "weight",
+                     "classified", "product_confidence", "hazard_confidence", "product_codes", "source")
 
 
 class InjuryCaseEditView(generic.ObjectEditView):
@@ -643,3 +656,62 @@ class OpinionStoryTriageView(generic.ScopedObjectMixin, View):
         except PermissionDenied as exc:
             messages.error(request, str(exc) or _("This is outside your scope."))
         return redirect(story.get_absolute_url())
+
+
+# --------------------------------------------------------------------------- injury-case import
+
+
+class InjuryImportForm(django_forms.Form):
+    layout = django_forms.ChoiceField(label=gettext_lazy("File layout"), choices=[
+        ("injury_cases", gettext_lazy("our layout (Chinese or English headers)")),
+        ("injury_cases_neiss", gettext_lazy("NEISS public-use file layout")),
+    ])
+    encoding = django_forms.ChoiceField(label=gettext_lazy("Encoding (CSV)"), required=False, choices=[
+        ("", gettext_lazy("detect (UTF-8 or GBK)")), ("utf-8", "UTF-8"), ("gbk", "GBK / GB18030")])
+    file = django_forms.FileField(label=gettext_lazy("File (CSV or .xlsx)"))
+
+    def clean_file(self):
+        from django.conf import settings
+
+        f = self.cleaned_data["file"]
+        limit = getattr(settings, "ZHIJIAN_IMPORT_MAX_UPLOAD", 256 * 1024 * 1024)
+        if f.size > limit:
+            raise django_forms.ValidationError(_("The file is larger than %(mb)d MB; import it with the command "
+                                                 "line (zhijian import-data).") % {"mb": limit // 2 ** 20})
+        if not f.name.lower().endswith((".csv", ".txt", ".tsv", ".xlsx", ".xlsm")):
+            raise django_forms.ValidationError(_("Upload a CSV file or an Excel .xlsx workbook."))
+        return f
+
+
+class InjuryCaseImportView(generic.ScopedObjectMixin, View):
+    """Upload a file of injury cases (officers of the region; a hospital's staff, its own cases);
+    the import runs as a background job (the registry's job pages show it)."""
+
+    model = models.InjuryCase
+    action = "add"
+
+    def context(self, form):
+        from zhijian.core.models import ImportJob
+
+        from .importers import InjuryCaseImporter, NeissImporter
+
+        return {**self.model_context(), "form": form, "columns": InjuryCaseImporter.columns,
+                "neiss_columns": NeissImporter.columns,
+                "own_hospital": scope_for(self.request.user).hospital_id is not None,
+                "jobs": ImportJob.objects.restrict(self.request.user).filter(
+                    user=self.request.user, importer__in=[InjuryCaseImporter.name, NeissImporter.name])[:10]}
+
+    def get(self, request):
+        return render(request, "risk/injury_import.html", self.context(InjuryImportForm()))
+
+    def post(self, request):
+        from zhijian.core.jobs import create_job
+        from zhijian.core.tasks import run_import_job
+
+        form = InjuryImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, "risk/injury_import.html", self.context(form))
+        job = create_job(form.cleaned_data["layout"], form.cleaned_data["file"], user=request.user, mode="create",
+                         source="web", encoding=form.cleaned_data.get("encoding") or "")
+        run_import_job.enqueue(job.pk)
+        return redirect("registry:importjob_detail", pk=job.pk)

@@ -113,17 +113,29 @@ class SentinelHospitalSerializer(ScopedModelSerializer):
 
     class Meta:
         model = models.SentinelHospital
-        fields = ["id", "code", "name", "division", "division_detail", "stratum", "weight", "active",
+        fields = ["id", "code", "name", "division", "division_detail", "stratum", "weight", "psu", "active",
                   "created", "last_updated"]
 
 
 class InjuryCaseSerializer(ScopedModelSerializer):
     class Meta:
         model = models.InjuryCase
-        fields = ["id", "hospital", "case_number", "treated_on", "age", "sex", "diagnosis", "body_part",
-                  "disposition", "location", "fire", "product", "product_2", "hazard", "narrative", "weight",
-                  "classified", "product_confidence", "created", "last_updated"]
-        read_only_fields = ["weight", "classified", "product_confidence"]
+        fields = ["id", "hospital", "case_number", "treated_on", "age", "age_months", "sex", "diagnosis",
+                  "body_part", "disposition", "location", "fire", "product", "product_2", "hazard", "narrative",
+                  "weight", "classified", "product_confidence", "hazard_confidence", "product_codes", "source",
+                  "created", "last_updated"]
+        read_only_fields = ["weight", "classified", "product_confidence", "hazard_confidence", "product_codes",
+                            "source"]
+
+    def to_internal_value(self, data):
+        from zhijian.core import scope as S
+
+        scope = S.scope_for(getattr(self.context.get("request"), "user", None))
+        if scope.role == S.ROLE_HOSPITAL and self.instance is None and hasattr(data, "get") \
+                and data.get("hospital") in (None, ""):
+            # a hospital submits its own cases: the hospital may be left out
+            data = {**data, "hospital": scope.hospital_id}
+        return super().to_internal_value(data)
 
     def validate(self, attrs):
         hospital = attrs.get("hospital") or getattr(self.instance, "hospital", None)
@@ -132,6 +144,21 @@ class InjuryCaseSerializer(ScopedModelSerializer):
         if hospital is not None and self.instance is None:
             attrs["weight"] = hospital.weight
         return super().validate(attrs)
+
+    def create(self, validated_data):
+        from .. import services
+
+        case = models.InjuryCase(**validated_data, source=models.InjuryCase.Source.API)
+        services.classify_injury_cases([case])
+        case.save()
+        return case
+
+    def update(self, instance, validated_data):
+        from .. import services
+
+        changed = {k for k, v in validated_data.items() if getattr(instance, k) != v}
+        services.corrected_by_hand(instance, changed)
+        return super().update(instance, validated_data)
 
 
 class RiskAssessmentSerializer(ScopedModelSerializer):

@@ -146,13 +146,63 @@ class SentinelHospitalViewSet(ScopedModelViewSet):
     lookup_value_regex = PK
 
 
+BULK_LIMIT = 1000
+
+
 class InjuryCaseViewSet(ScopedModelViewSet):
-    """Injury cases of the sentinel hospitals (personal data: staff of the region only)."""
+    """Injury cases of the sentinel hospitals (personal data: staff of the region and the hospital's
+    own staff only).
+
+    ``POST`` takes one case, or a list of up to 1,000 cases (bulk submission): all are checked
+    and written in one transaction, or none — errors come back per list position
+    (``{"errors": {"3": {"case_number": [...]}}}``). A hospital user (or its API token) may leave
+    out ``hospital``; product and hazard left blank are filled in from the narrative.
+    """
 
     queryset = models.InjuryCase.objects.select_related("hospital")
     serializer_class = s.InjuryCaseSerializer
     ordering_fields = ["treated_on", "case_number"]
     lookup_value_regex = PK
+
+    @extend_schema(request=s.InjuryCaseSerializer(many=True), responses=s.InjuryCaseSerializer(many=True))
+    def create(self, request, *args, **kwargs):
+        if not isinstance(request.data, list):
+            return super().create(request, *args, **kwargs)
+        from django.db import IntegrityError, transaction
+        from rest_framework.exceptions import PermissionDenied, ValidationError
+
+        rows = request.data
+        if not rows:
+            raise ValidationError({"non_field_errors": ["An empty list."]})
+        if len(rows) > BULK_LIMIT:
+            raise ValidationError({"non_field_errors": [f"At most {BULK_LIMIT} cases per request."]})
+        context = self.get_serializer_context()
+        errors, checked, seen = {}, [], {}
+        for i, row in enumerate(rows):
+            body = s.InjuryCaseSerializer(data=row, context=context)
+            if not body.is_valid():
+                errors[str(i)] = body.errors
+                continue
+            key = (body.validated_data["hospital"].pk, body.validated_data["case_number"])
+            if key in seen:
+                errors[str(i)] = {"case_number": [f"The same case as item {seen[key]}."]}
+                continue
+            seen[key] = i
+            checked.append(body)
+        if errors:
+            raise ValidationError({"errors": errors})
+        try:
+            with transaction.atomic():
+                created = []
+                for i, body in enumerate(checked):
+                    case = body.save()
+                    if not models.InjuryCase.objects.is_allowed(request.user, "add", case):
+                        raise PermissionDenied(f"Item {i}: the case would be outside your scope.")
+                    created.append(case)
+        except IntegrityError as exc:  # a concurrent submission of the same case won the race
+            raise ValidationError({"non_field_errors": [str(exc)]}) from exc
+        out = s.InjuryCaseSerializer(created, many=True, context=context).data
+        return Response(out, status=status.HTTP_201_CREATED)
 
 
 class RiskAssessmentViewSet(ScopedReadViewSet):

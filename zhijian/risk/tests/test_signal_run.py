@@ -146,3 +146,40 @@ def test_scheduler_runs_each_week_once(history):
     assert first is not None and first.week == WEEK and first.alarms["complaints_cusum_city"] == 2
     assert signal_run.run_if_due(AS_OF + dt.timedelta(days=1)) is None
     assert SignalRun.objects.count() == 1
+
+
+def test_farrington_definition_through_the_run_equals_the_reference_function():
+    """A Farrington definition (complaints, city) run by ``run_signals`` on four years of seasonal
+    weekly counts with a surge in the evaluated week: one signal, and its threshold is the upper
+    bound that ``zhijian.analytics.signals.farrington_flexible`` computes on the same series."""
+    import numpy as np
+
+    from zhijian.analytics import signals
+
+    (cat,) = ProductCategory.objects.filter(key_supervised=True).order_by("-code")[:1]
+    params = {"b": 3, "w": 3, "alpha": 0.05, "no_periods": 10, "past_weeks_not_included": 26}
+    SignalDefinition.objects.create(code="complaints_farrington_city", name="Farrington test", source="complaints",
+                                    method="farrington", level="city", parameters=params)
+    n_weeks = 52 * 4 + 3 + 1  # the definition's window: b + 1 years and w + 1 weeks
+    rng = np.random.default_rng(20260610)
+    weeks = [WEEK - dt.timedelta(weeks=n_weeks - 1 - i) for i in range(n_weeks)]
+    counts = [int(rng.poisson(3 + 2 * (w.isocalendar()[1] in range(1, 10)))) for w in weeks[:-1]] + [16]
+    for monday, n in zip(weeks, counts):
+        if n:
+            add_cases(cat, "320508", monday + dt.timedelta(days=2), n)
+
+    signal_run.run_signals(AS_OF)
+    signal = Signal.objects.get(definition__code="complaints_farrington_city")
+    assert (signal.category, signal.division_id, signal.week, signal.observed) == (cat, "320500", WEEK, 16)
+    assert signal.series["values"] == counts and signal.series["weeks"][-1] == WEEK.isoformat()
+
+    reference = signals.farrington_flexible(counts, weeks, b=3, w=3, alpha=0.05, no_periods=10,
+                                            past_weeks_not_included=26, positions=[n_weeks - 1])
+    assert bool(reference.alarm[-1])
+    assert signal.threshold == pytest.approx(float(reference.upperbound[-1]), rel=1e-9)
+    assert signal.series["expected"] == pytest.approx(float(reference.expected[-1]), rel=1e-9)
+    # the same series one week earlier (no surge) raises nothing, in both
+    quiet = signals.farrington_flexible(counts[:-1], weeks[:-1], b=3, w=3, alpha=0.05, no_periods=10,
+                                        past_weeks_not_included=26, positions=[n_weeks - 2])
+    assert not quiet.alarm[-1]
+    assert Signal.objects.filter(definition__code="complaints_farrington_city").count() == 1

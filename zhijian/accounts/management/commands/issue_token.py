@@ -3,12 +3,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from zhijian.accounts.tokens import issue_token
 from zhijian.core.context import change_context
-from zhijian.core.scope import ROLE_AGENCY
+from zhijian.core.scope import ROLE_AGENCY, TOKEN_WRITE_ROLES
 
 
 class Command(BaseCommand):
-    help = ("Issue a read-only API token for USERNAME (an agency client) and print its key once; "
-            "only a hash is stored.")
+    help = ("Issue an API token for USERNAME and print its key once; only a hash is stored. Tokens are "
+            "read-only, except those of sentinel-hospital staff, which may submit their injury cases.")
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -25,7 +25,9 @@ class Command(BaseCommand):
         if days is not None and days <= 0:
             raise CommandError("--days must be a positive number")
         profile = getattr(user, "profile", None)
-        if profile is None or profile.role != ROLE_AGENCY:
+        if profile is not None and profile.role in TOKEN_WRITE_ROLES:
+            self.stderr.write(f"note: {username} is a submission client; the token may submit its own records")
+        elif profile is None or profile.role != ROLE_AGENCY:
             self.stderr.write(self.style.WARNING(
                 f"note: {username} is not an agency client; the token is read-only all the same"))
         with change_context(source="cli"):

@@ -122,6 +122,23 @@ class Command(BaseCommand):
 
             for name, n in recall_demo.load(officer, producer=suzhou).items():
                 self.stdout.write(f"  recall {name}: {n}")
+        with change_context(user=province, source="cli"):
+            from zhijian.risk import demo as risk_demo
+            from zhijian.risk.models import SentinelHospital
+
+            for name, n in risk_demo.load(province, seed=seed).items():
+                self.stdout.write(f"  risk {name}: {n}")
+        hospital = SentinelHospital.objects.filter(division__pk__startswith="3205").order_by("code").first()
+        if hospital is not None:
+            with transaction.atomic(), change_context(source="cli"):
+                user = User.objects.filter(username="hospital").first()
+                note = "(exists)"
+                if user is None:
+                    user = create_user("hospital", password, S.ROLE_HOSPITAL, sentinel_hospital=hospital,
+                                       full_name="哨点医院填报人员")
+                    _, key = APIToken.issue(user, "demo hospital submission token")
+                    note = f"API token: {key}"
+                rows.append(("hospital", S.ROLE_HOSPITAL, str(hospital), note))
         self.stdout.write(self.style.SUCCESS(f"\nDemo accounts (password: {password}):"))
         for username, role, bound, note in rows:
             self.stdout.write(f"  {username:<11} {role:<15} {bound}  {note}")
