@@ -7,4 +7,5 @@ urlpatterns = [
     path("credit/", include("zhijian.credit.api.urls")),
     path("complaints/", include("zhijian.complaints.api.urls")),
     path("risk/", include("zhijian.risk.api.urls")),
+    path("targets/", include("zhijian.targets.api.urls")),
 ]

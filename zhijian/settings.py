@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "zhijian.analytics",
     "zhijian.complaints",
     "zhijian.risk",
+    "zhijian.targets",
     "zhijian.portal",
 ]
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("credit/", include("zhijian.credit.urls")),
     path("complaints/", include("zhijian.complaints.urls")),
     path("risk/", include("zhijian.risk.urls")),
+    path("targets/", include("zhijian.targets.urls")),
     path("accounts/", include("zhijian.accounts.urls")),
     path("api/", include("zhijian.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
