@@ -14,9 +14,10 @@ Output (``element_values``): ``key`` (a name of ``DEFINITIONS``), ``division``, 
 ``value`` — counts per record division and month. The targets app stores them as data values
 and rolls them up (divisions by code prefix, months into quarters and years).
 
-Credit grades are a stock: for each enterprise and month the latest grade computed in that
-month counts once (grading runs monthly, DESIGN §6.3), and the targets app takes the latest
-month of a period for elements with ``aggregation = last``.
+Credit grades are a stock: an enterprise counts in a month with the latest grade computed in or
+before that month (carried forward until its next grade), and the targets app takes the latest
+month of a period for elements with ``aggregation = last``. The months of the run are a small
+in-memory table joined to the grades, so every month of the range has its counts.
 
 Hook for recalls: the recall app has no model yet. When it lands, its export adds rows with
 ``fact = "recall"`` (``kind``: the recall classification, ``flag``: 1 for a compulsory recall)
@@ -61,18 +62,33 @@ def _defs() -> dict[str, tuple[str, str | None, int | None, str]]:
 DEFINITIONS = _defs()
 
 
-def latest_grades(facts):
-    """One row per enterprise and month: the latest grade computed in that month."""
-    g = facts.filter(facts.fact == "grade")
+def month_range(first_month: str, last_month: str) -> list[str]:
+    y, m, out = int(first_month[:4]), int(first_month[4:]), []
+    while f"{y}{m:02d}" <= last_month:
+        out.append(f"{y}{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def grades_in_force(facts, first_month: str, last_month: str):
+    """One row per enterprise and month of the range: the grade in force (the latest computed in
+    or before the month)."""
+    g = facts.filter((facts.fact == "grade") & (facts.month <= last_month))
     w = ibis.window(group_by=[g.enterprise_id, g.month], order_by=[ibis.desc(g.day), ibis.desc(g.row_id)])
     g = g.mutate(rn=ibis.row_number().over(w))
-    return g.filter(g.rn == 0).drop("rn")
+    g = g.filter(g.rn == 0).drop("rn")
+    nxt = ibis.window(group_by=g.enterprise_id, order_by=g.month)
+    g = g.mutate(until=g.month.lead().over(nxt))
+    months = ibis.memtable({"m": month_range(first_month, last_month)})
+    j = g.cross_join(months)
+    j = j.filter((j.month <= j.m) & (j.until.isnull() | (j.until > j.m)))
+    return j.select("division", "kind", month=j.m)
 
 
 def element_values(facts, first_month: str, last_month: str, keys=None):
     """Counts per definition key × division × month within [first_month, last_month]."""
     f = facts.filter((facts.month >= first_month) & (facts.month <= last_month))
-    grades = latest_grades(f)
+    grades = grades_in_force(facts, first_month, last_month)
     parts = []
     for key, (fact, kind, flag, _desc) in DEFINITIONS.items():
         if keys is not None and key not in keys:

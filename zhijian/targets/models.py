@@ -208,6 +208,24 @@ class DataValueEvent(models.Model):
         ordering = ["date", "id"]
 
 
+class ComputationRun(models.Model):
+    """A run of the computed elements over a range of months: those months are *covered* — a
+    division without a stored count for a covered month had none (0), not "no data"."""
+
+    first_month = models.CharField(_("first month"), max_length=6)
+    last_month = models.CharField(_("last month"), max_length=6)
+    engine = models.CharField(_("engine"), max_length=16)
+    rows = models.PositiveIntegerField(_("values stored"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        ordering = ["-computed_at"]
+        verbose_name = _("computation run")
+
+    def __str__(self):
+        return f"{self.first_month}–{self.last_month} ({self.engine})"
+
+
 class TargetSet(ScopedModel, TimestampedModel):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     year = models.PositiveSmallIntegerField(_("target year"))
@@ -253,7 +271,9 @@ class Target(ScopedModel):
         constraints = [models.UniqueConstraint(fields=["target_set", "indicator"], name="uniq_target_indicator")]
 
     def __str__(self):
-        return f"{self.indicator} {self.get_direction_display()} {self.value.normalize():f}"
+        from decimal import Decimal
+
+        return f"{self.indicator} {self.get_direction_display()} {Decimal(str(self.value)).normalize():f}"
 
     def get_absolute_url(self):
         return reverse("targets:targetset_detail", args=[self.target_set_id])

@@ -56,12 +56,50 @@ def element_value(element: DataElement, prefix: str, period: str, *, cache=None)
     rows = cache.get((element.pk, prefix)) if cache is not None else None
     if rows is None:
         rows = _sums_by_period(element, prefix, subs)
+        if cache is not None:
+            cache[(element.pk, prefix)] = rows
     per = {p: rows[p] for p in subs if p in rows}
+    if element.kind == DataElement.Kind.COMPUTED:
+        covered = [p for p in subs if p in _covered_months(cache)]
+        if not covered:
+            return None, _("#{%(code)s} has not been computed for the period") % {"code": element.code}
+        if element.aggregation == DataElement.Aggregation.LAST:
+            return per.get(max(covered), Decimal(0)), ""
+        return sum((per.get(p, Decimal(0)) for p in covered), Decimal(0)), ""
+    if element.aggregation == DataElement.Aggregation.LAST:
+        # A stock: the latest sub-period for which the element has data anywhere; a division
+        # without a value for it then has none of the stock (0), not an older figure.
+        covered = [p for p in subs if p in _periods_with_data(element, cache)]
+        if not covered:
+            return None, _("no data for #{%(code)s}") % {"code": element.code}
+        return per.get(max(covered), Decimal(0)), ""
     if not per:
         return None, _("no data for #{%(code)s}") % {"code": element.code}
-    if element.aggregation == DataElement.Aggregation.LAST:
-        return per[max(per)], ""
     return sum(per.values(), Decimal(0)), ""
+
+
+def _covered_months(cache=None) -> set:
+    from .models import ComputationRun
+
+    if cache is not None and "covered" in cache:
+        return cache["covered"]
+    found = set()
+    for first, last in ComputationRun.objects.values_list("first_month", "last_month"):
+        found.update(_month_range(first, last))
+    if cache is not None:
+        cache["covered"] = found
+    return found
+
+
+def _periods_with_data(element, cache=None) -> set:
+    key = ("periods", element.pk)
+    if cache is not None and key in cache:
+        return cache[key]
+    found = set(DataValue.objects.filter(element=element, status=DataValue.Status.APPROVED)
+                .values_list("period", flat=True).distinct())
+    if cache is not None:
+        cache[key] = found
+    return found
 
 
 def _sums_by_period(element, prefix, subs) -> dict[str, Decimal]:
@@ -74,14 +112,14 @@ def _sums_by_period(element, prefix, subs) -> dict[str, Decimal]:
 
 def evaluate(indicator: Indicator, division: str, period: str) -> IndicatorValue:
     prefix = division_prefix(division)
-    values, reasons = {}, {}
+    values, reasons, cache = {}, {}, {}
     elements = {e.code: e for e in DataElement.objects.filter(code__in=indicator.element_codes())}
     for code in indicator.element_codes():
         element = elements.get(code)
         if element is None:
             reasons[code] = _("unknown data element #{%(code)s}") % {"code": code}
             continue
-        v, why = element_value(element, prefix, period)
+        v, why = element_value(element, prefix, period, cache=cache)
         if v is None:
             reasons[code] = why
         else:
@@ -296,6 +334,10 @@ def compute_values(first_month: str, last_month: str, *, engine: str = "duckdb",
                           status=DataValue.Status.APPROVED, source="zhijian.analytics.target_elements")
                 for r in rows if r["key"] in elements]
         DataValue.objects.bulk_create(objs, batch_size=2000)
+        from .models import ComputationRun
+
+        ComputationRun.objects.create(first_month=first_month, last_month=last_month, engine=engine,
+                                      rows=len(objs), computed_at=timezone.now())
         audit.append("compute", object_type="targets.datavalue", object_repr=f"{first_month}–{last_month}",
                      postchange={"engine": engine, "rows": len(objs), "months": [first_month, last_month]})
     return {"rows": len(objs), "engine": engine}
