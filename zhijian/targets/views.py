@@ -252,12 +252,12 @@ class DataValueImportView(generic.ScopedObjectMixin, View):
                 for chunk in f.chunks():
                     out.write(chunk)
             result = DataValueImporter(user=request.user, mode=MODE_UPSERT).run(path, f.name)
-        if result.error_count:
+        if not result.ok:
             ctx["errors"] = result.errors[:200]
             ctx["error_count"] = result.error_count
             return render(request, self.template_name, ctx, status=400)
         messages.success(request, _("Imported %(n)d values; they count once the province approves them.") % {
-            "n": result.created_count + result.updated_count})
+            "n": result.created + result.updated})
         return redirect("targets:datavalue_list")
 
 
