@@ -129,3 +129,15 @@ def test_api_progress_value_and_submission(users):
     ind = services.Indicator.objects.get(code="manufacturing_quality_index")
     r = api.get(f"/api/targets/indicators/{ind.pk}/value/", {"division": "320000", "period": "2026"})
     assert r.status_code == 200 and Decimal(r.json()["value"]) == Decimal("88.5")
+
+
+def test_compute_command(db):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("compute_targets", "202601", "202602", stdout=out)
+    assert "values stored (duckdb), 202601–202602" in out.getvalue()
+    with pytest.raises(CommandError, match="YYYYMM"):
+        call_command("compute_targets", "2026", "202602")
