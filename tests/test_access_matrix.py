@@ -481,6 +481,17 @@ def build_targets_world(w: World) -> None:
         dv = tg.DataValue.objects.create(element=gdp, division_id=division, period="2026", value=Decimal("1.5"),
                                          source=f"矩阵{key}统计")
         w.add(dv, division, public=False, where=f"data value {key}")
+    # a fresh period (a later year) for create payloads: element × division × period is unique
+    w.fresh_related[(tg.DataValue, "period")] = lambda current, obj: str(2100 + w.serial() % 800)
+    w.fresh_related[(tg.AssessmentScheme, "year")] = lambda current, obj: 2100 + w.serial() % 800
+    w.fresh_related[(tg.DataElement, "code")] = lambda current, obj: f"amx_{w.serial()}"
+    w.fresh_related[(tg.Indicator, "code")] = lambda current, obj: f"amx_{w.serial()}"
+
+    def free_indicator(current, obj):
+        used = set(obj.instance.target_set.targets.values_list("indicator_id", flat=True))
+        return tg.Indicator.objects.exclude(pk__in=used).values_list("pk", flat=True).first()
+
+    w.fresh_related[(tg.Target, "indicator")] = free_indicator
     scheme = tg.AssessmentScheme.objects.create(year=2031, name="矩阵质量工作考核")
     w.add(scheme, None, public=False, where="assessment scheme")
     item = tg.AssessmentItem.objects.create(scheme=scheme, code="M1", title="矩阵考核项目", max_points=100)
