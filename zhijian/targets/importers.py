@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from zhijian.core.importing import MODE_UPSERT, DecimalColumn, DivisionLookup, Importer, Lookup, Text, _np_bool
 
 from . import periods
-from .models import DataElement, DataValue
+from .models import DataElement, DataValue, PeriodType
 
 
 class SignedDecimal(DecimalColumn):
@@ -72,7 +72,7 @@ class DataValueImporter(Importer):
                              _("computed by the platform; it is not imported"), "computed")
             elif ptypes is not None and ptypes[i].as_py() != ptype:
                 v.reject_row(i, "period", raw[i].as_py(), _("the element is reported per %(type)s") % {
-                    "type": ptypes[i].as_py()}, "period_type")
+                    "type": PeriodType(ptypes[i].as_py()).label}, "period_type")
         # A figure is kept at one level: no value above or below the row's division (file or database).
         from .services import _overlap
 

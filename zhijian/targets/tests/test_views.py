@@ -47,7 +47,7 @@ def test_enter_and_approve_by_page(client, users):
     login(client, users["suzhou"])
     r = client.post(reverse("targets:datavalue_add"), {"element": e.pk, "division": "320500", "period": "2026Q1",
                                                         "value": "10"})
-    assert r.status_code == 200 and "reported per" in r.content.decode()
+    assert r.status_code == 200 and "按年度报送" in r.content.decode()
     r = client.post(reverse("targets:datavalue_add"), {"element": e.pk, "division": "320500", "period": "2026",
                                                         "value": "10", "source": "统计局"})
     dv = DataValue.objects.get(element=e, division_id="320500")
@@ -74,7 +74,7 @@ def test_import_is_all_or_nothing_with_row_errors(client, users):
     r = client.post(url, {"file": SimpleUploadedFile("v.csv", bad, "text/csv")})
     assert r.status_code == 400
     body = r.content.decode()
-    for row, text in [(3, "reported per"), (4, "nope"), (5, "computed"), (6, "<code>320102</code>")]:
+    for row, text in [(3, "该数据元按年度报送"), (4, "nope"), (5, "由平台计算，不可导入"), (6, "<code>320102</code>")]:
         assert text in body, (row, text)
     assert DataValue.objects.count() == 0
     good = ("数据元代码,行政区划代码,期间,数值,来源\ngdp,320500,2026,100.5,统计局\n"
