@@ -47,8 +47,8 @@ class DataElement(ScopedModel, TimestampedModel):
         IMPORTED = "imported", _("imported from a file")
 
     class Aggregation(models.TextChoices):
-        SUM = "sum", _("sum over periods")
-        LAST = "last", _("latest period (a stock)")
+        SUM = "period_sum", _("sum over periods")
+        LAST = "period_last", _("latest period (a stock)")
 
     code = models.CharField(_("code"), max_length=64, unique=True,
                             help_text=_("Lower-case letters, digits and underscores; used as #{code}."))
@@ -60,7 +60,7 @@ class DataElement(ScopedModel, TimestampedModel):
         "For computed elements: the key of the definition in zhijian/analytics/target_elements.py."))
     period_type = models.CharField(_("period type"), max_length=8, choices=PeriodType.choices,
                                    default=PeriodType.YEAR)
-    aggregation = models.CharField(_("aggregation over periods"), max_length=4, choices=Aggregation.choices,
+    aggregation = models.CharField(_("aggregation over periods"), max_length=11, choices=Aggregation.choices,
                                    default=Aggregation.SUM)
     source = models.CharField(_("source"), max_length=255, blank=True,
                               help_text=_("Where entered values come from (the responsible department)."))

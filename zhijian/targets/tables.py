@@ -11,7 +11,7 @@ class DataElementTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         model = models.DataElement
-        fields = ("code", "name_zh", "name", "unit", "kind", "period_type", "aggregation", "source")
+        fields = ("code", "name_zh", "unit", "kind", "period_type", "aggregation", "source")
 
 
 class IndicatorTable(BaseTable):
@@ -19,7 +19,7 @@ class IndicatorTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         model = models.Indicator
-        fields = ("code", "name_zh", "name", "numerator", "denominator", "factor", "unit")
+        fields = ("code", "name_zh", "numerator", "denominator", "factor", "unit")
 
 
 class DataValueTable(BaseTable):
@@ -32,11 +32,11 @@ class DataValueTable(BaseTable):
 
 class TargetSetTable(BaseTable):
     code = tables.Column(linkify=True)
-    name = tables.Column(linkify=True)
+    name_zh = tables.Column(linkify=True)
 
     class Meta(BaseTable.Meta):
         model = models.TargetSet
-        fields = ("code", "year", "name", "name_zh")
+        fields = ("code", "year", "name_zh")
 
 
 class AssessmentSchemeTable(BaseTable):

@@ -52,7 +52,7 @@ class DataElementListView(generic.ObjectListView):
 
 class DataElementDetailView(generic.ObjectDetailView):
     model = models.DataElement
-    detail_fields = ("code", "name", "name_zh", "unit", "kind", "computed_key", "period_type", "aggregation",
+    detail_fields = ("code", "name_zh", "unit", "kind", "computed_key", "period_type", "aggregation",
                      "source")
 
 
@@ -69,7 +69,7 @@ class IndicatorListView(generic.ObjectListView):
 
 class IndicatorDetailView(generic.ObjectDetailView):
     model = models.Indicator
-    detail_fields = ("code", "name", "name_zh", "numerator", "denominator", "factor", "unit", "decimals",
+    detail_fields = ("code", "name_zh", "numerator", "denominator", "factor", "unit", "decimals",
                      "description")
 
 
@@ -117,7 +117,7 @@ class TargetSetDetailView(generic.ObjectDetailView):
 
     model = models.TargetSet
     template_name = "targets/targetset_detail.html"
-    detail_fields = ("code", "year", "name", "name_zh", "source")
+    detail_fields = ("code", "year", "name_zh", "source")
 
     def get_extra_context(self, obj):
         request = self.request

@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('computed', 'computed by the platform'), ('entered', 'entered in a form'), ('imported', 'imported from a file')], default='entered', max_length=10, verbose_name='kind')),
                 ('computed_key', models.CharField(blank=True, help_text='For computed elements: the key of the definition in zhijian/analytics/target_elements.py.', max_length=64, verbose_name='definition')),
                 ('period_type', models.CharField(choices=[('year', 'year'), ('quarter', 'quarter'), ('month', 'month')], default='year', max_length=8, verbose_name='period type')),
-                ('aggregation', models.CharField(choices=[('sum', 'sum over periods'), ('last', 'latest period (a stock)')], default='sum', max_length=4, verbose_name='aggregation over periods')),
+                ('aggregation', models.CharField(choices=[('period_sum', 'sum over periods'), ('period_last', 'latest period (a stock)')], default='period_sum', max_length=11, verbose_name='aggregation over periods')),
                 ('source', models.CharField(blank=True, help_text='Where entered values come from (the responsible department).', max_length=255, verbose_name='source')),
             ],
             options={
