@@ -49,7 +49,8 @@ from zhijian.registry import models as m
 from zhijian.registry.identifiers import make_uscc
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-PAGE_NAMESPACES = ("registry", "portal", "spotcheck", "credit", "complaints", "risk", "enforcement", "recall")
+PAGE_NAMESPACES = ("registry", "portal", "spotcheck", "credit", "complaints", "risk", "enforcement", "recall",
+                   "targets")
 # Add pages whose form data this harness cannot yet generate, so their "foreign create is
 # refused" cases are not proven by a positive control (their own view tests cover them).
 PAYLOAD_GAPS = {
@@ -553,6 +554,44 @@ def build_recall_world(w: World) -> None:
               where=f"recall record {key}{', published' if published else ''}")
 
 
+def build_targets_world(w: World) -> None:
+    """Targets reference data (elements, indicators, target sets and targets), entered data values
+    in 苏州, 昆山, 南京 and 北京, an assessment scheme with an item and city assessments of 苏州
+    and 南京."""
+    from decimal import Decimal
+
+    from zhijian.targets import models as tg
+
+    for model in (tg.DataElement, tg.Indicator, tg.TargetSet, tg.Target):
+        for obj in model.objects.all():
+            w.add(obj, None, public=False, where=f"{model._meta.model_name} {obj.pk}")
+    gdp = tg.DataElement.objects.get(code="gdp")
+    for key in ("gusu", "kunshan", "xuanwu", "beijing"):
+        division = LOCATIONS[key][0]
+        dv = tg.DataValue.objects.create(element=gdp, division_id=division, period="2026", value=Decimal("1.5"),
+                                         source=f"矩阵{key}统计")
+        w.add(dv, division, public=False, where=f"data value {key}")
+    # a fresh period (a later year) for create payloads: element × division × period is unique
+    w.fresh_related[(tg.DataValue, "period")] = lambda current, obj: str(2100 + w.serial() % 800)
+    w.fresh_related[(tg.AssessmentScheme, "year")] = lambda current, obj: 2100 + w.serial() % 800
+    w.fresh_related[(tg.DataElement, "code")] = lambda current, obj: f"amx_{w.serial()}"
+    w.fresh_related[(tg.Indicator, "code")] = lambda current, obj: f"amx_{w.serial()}"
+
+    def free_indicator(current, obj):
+        used = set(obj.instance.target_set.targets.values_list("indicator_id", flat=True))
+        return tg.Indicator.objects.exclude(pk__in=used).values_list("pk", flat=True).first()
+
+    w.fresh_related[(tg.Target, "indicator")] = free_indicator
+    scheme = tg.AssessmentScheme.objects.create(year=2031, name="矩阵质量工作考核")
+    w.add(scheme, None, public=False, where="assessment scheme")
+    item = tg.AssessmentItem.objects.create(scheme=scheme, code="M1", title="矩阵考核项目", max_points=100)
+    w.add(item, None, public=False, where="assessment item")
+    for division in ("320500", "320100"):
+        a = tg.Assessment.objects.create(scheme=scheme, division_id=division)
+        tg.AssessmentScore.objects.create(assessment=a, item=item)
+        w.add(a, division, public=False, where=f"assessment {division}")
+
+
 def build_world() -> World:
     from zhijian.accounts.models import APIToken
     from zhijian.accounts.services import create_user
@@ -610,6 +649,7 @@ def build_world() -> World:
     build_risk_world(w, cats)
     build_enforcement_world(w)
     build_recall_world(w)
+    build_targets_world(w)
 
     from django.contrib.auth import get_user_model
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("enforcement/", include("zhijian.enforcement.api.urls")),
     path("recall/", include("zhijian.recall.api.urls")),
     path("recall/", include("zhijian.recall.public_api")),  # the public, openFDA-style recalls/
+    path("targets/", include("zhijian.targets.api.urls")),
 ]

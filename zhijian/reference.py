@@ -10,6 +10,7 @@ def load_all() -> dict[str, int]:
     from zhijian.registry.reference import load_all as load_registry
     from zhijian.risk.reference import load_all as load_risk
     from zhijian.spotcheck.reference import load_pass_rate_targets
+    from zhijian.targets.reference import load_all as load_targets
 
     with transaction.atomic():
         counts = load_registry()
@@ -18,4 +19,5 @@ def load_all() -> dict[str, int]:
         counts.update(load_credit())
         counts.update(load_risk())
         counts.update(load_enforcement())
+        counts.update(load_targets())
     return counts

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "zhijian.risk",
     "zhijian.enforcement",
     "zhijian.recall",
+    "zhijian.targets",
     "zhijian.portal",
 ]
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("risk/", include("zhijian.risk.urls")),
     path("enforcement/", include("zhijian.enforcement.urls")),
     path("recall/", include("zhijian.recall.urls")),
+    path("targets/", include("zhijian.targets.urls")),
     path("accounts/", include("zhijian.accounts.urls")),
     path("api/", include("zhijian.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,12 @@
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+app_name = "targets-api"
+router = DefaultRouter()
+router.register("data-elements", views.DataElementViewSet, basename="dataelement")
+router.register("indicators", views.IndicatorViewSet, basename="indicator")
+router.register("data-values", views.DataValueViewSet, basename="datavalue")
+router.register("target-sets", views.TargetSetViewSet, basename="targetset")
+router.register("assessments", views.AssessmentViewSet, basename="assessment")
+urlpatterns = router.urls

@@ -1,0 +1,16 @@
+"""Default role permissions on targets and the assessment (DESIGN §2).
+
+The province configures elements, indicators, target sets and assessment schemes, approves
+entered values and reviews the cities' assessments. City and county officers read progress of
+their division and below, enter data values for it, and (cities) fill in their self-assessment.
+Nothing is public yet: progress is published with the quality-status report (issue 12 §4).
+"""
+
+ROLE_PERMISSIONS = {
+    "province_admin": {"targets.dataelement": "vacd", "targets.indicator": "vacd", "targets.datavalue": "vacd",
+                       "targets.targetset": "vacd", "targets.target": "vacd", "targets.assessmentscheme": "vacd",
+                       "targets.assessmentitem": "vacd", "targets.assessment": "vacd"},
+    "officer": {"targets.dataelement": "v", "targets.indicator": "v", "targets.datavalue": "vac",
+                "targets.targetset": "v", "targets.target": "v", "targets.assessmentscheme": "v",
+                "targets.assessmentitem": "v", "targets.assessment": "vc"},
+}

@@ -1,0 +1,88 @@
+"""Fixed records for the indicator tests (hand-counted in test_indicators.py).
+
+Spot checks, complaints, credit grades and incidents of 2026 in 苏州 (虎丘区 320505 and 昆山
+320583) and 南京 (玄武区 320102)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
+
+from zhijian.registry.models import Division, ProductCategory
+
+D = dt.date
+
+
+def categories():
+    out = {}
+    for kind in ("agricultural", "industrial", "consumer"):
+        out[kind], _ = ProductCategory.objects.get_or_create(code=f"TGT-{kind[:3].upper()}",
+                                                             defaults={"name": f"目标测试{kind}", "kind": kind})
+    return out
+
+
+# (division, kind, tested_on, verdict, retest_verdict)
+SPOT_CHECKS = [
+    ("320505", "agricultural", D(2026, 1, 10), "qualified", ""),
+    ("320505", "agricultural", D(2026, 2, 3), "qualified", ""),
+    ("320505", "agricultural", D(2026, 2, 20), "unqualified", ""),
+    ("320583", "agricultural", D(2026, 3, 15), "qualified", ""),
+    ("320102", "agricultural", D(2026, 1, 20), "unqualified", ""),
+    ("320505", "agricultural", D(2026, 4, 5), "qualified", ""),
+    ("320505", "industrial", D(2026, 3, 1), "unqualified", "qualified"),   # the re-test stands
+    ("320505", "industrial", D(2026, 3, 2), "qualified", ""),
+    ("320583", "consumer", D(2026, 5, 1), "unqualified", ""),
+    ("320583", "consumer", None, "", ""),                                  # not tested yet
+]
+
+
+def build():
+    from zhijian.complaints import services as complaints
+    from zhijian.complaints.models import Case
+    from zhijian.credit.models import Grade
+    from zhijian.credit.services import current_method
+    from zhijian.registry.tests.factories import make_enterprise
+    from zhijian.risk.models import Incident, IncidentLevel
+    from zhijian.spotcheck import models as sc
+
+    cats = categories()
+    plan = sc.Plan.objects.create(title="目标测试抽查计划", kind="routine", year=2026, period="2026",
+                                  starts_on=D(2026, 1, 1), ends_on=D(2026, 12, 31), division_id="320000",
+                                  quota_mode="count", quota_count=1, status=sc.Plan.Status.PUBLISHED)
+    ents = {}
+    for i, (division, kind, tested, verdict, retest) in enumerate(SPOT_CHECKS):
+        e = make_enterprise(division=division, name=f"目标测试企业{i}")
+        ents.setdefault(division, e)
+        sc.Task.objects.create(plan=plan, enterprise=e, category=cats[kind], division_id=division,
+                               stratum=f"{division}/x", status=sc.Task.Status.CLOSED, verdict=verdict,
+                               tested_on=tested, retest_verdict=retest)
+    # complaints: (division, received, upheld, kind)
+    for division, received, upheld, kind in [("320505", "2026-02-01", True, "complaint"),
+                                             ("320505", "2026-02-10", False, "complaint"),
+                                             ("320583", "2026-05-01", True, "complaint"),
+                                             ("320583", "2026-05-02", True, "report")]:
+        case, _code = complaints.receive(
+            {"kind": kind, "channel": "phone", "complainant_name": "目标测试投诉人",
+             "complainant_phone": "13800000000", "complainant_address": "测试路1号",
+             "respondent_name": "目标测试被投诉商店", "facts": "测试：商品质量问题。", "request": "退货",
+             "received_on": received}, division=Division.objects.get(pk=division))
+        Case.objects.filter(pk=case.pk).update(upheld=upheld)
+    # credit grades: (enterprise division, as_of, grade)
+    method = current_method(D(2026, 1, 31))
+    a, b = ents["320505"], ents["320583"]
+    for ent, as_of, grade in [(a, D(2026, 1, 31), "AA"), (b, D(2026, 1, 15), "C"), (b, D(2026, 1, 31), "AAA"),
+                              (a, D(2026, 2, 28), "B")]:
+        Grade.objects.create(enterprise=ent, method=method, as_of=as_of, score=Decimal("80"), grade=grade,
+                             risk_class="B", computed_at=timezone.now())
+    # incidents: (division, occurred, level, status)
+    tz = timezone.get_current_timezone()
+    for n, (division, occurred, level, status) in enumerate([("320505", D(2026, 3, 5), "general", "confirmed"),
+                                                             ("320583", D(2026, 4, 2), "larger", "confirmed"),
+                                                             ("320583", D(2026, 4, 9), "major", "rejected")]):
+        at = dt.datetime(occurred.year, occurred.month, occurred.day, 10, tzinfo=tz)
+        Incident.objects.create(number=f"TGT{n}", enterprise=ents[division], category=cats["industrial"],
+                                product_name="测试产品", occurred_at=at, division_id=division, place="测试路",
+                                description="测试事故", channel="officer", reported_at=at,
+                                level=IncidentLevel.objects.get(code=level), last_report_at=at, status=status)
+    return cats

@@ -1,0 +1,41 @@
+"""Staff pages of targets and the assessment (namespace ``targets``, mounted at ``/targets/``)."""
+from django.urls import path
+
+from . import views
+
+app_name = "targets"
+
+urlpatterns = [
+    path("", views.TargetSetListView.as_view(), name="targetset_list"),
+    path("sets/add/", views.TargetSetEditView.as_view(), name="targetset_add"),
+    path("sets/<int:pk>/", views.TargetSetDetailView.as_view(), name="targetset_detail"),
+    path("sets/<int:pk>/edit/", views.TargetSetEditView.as_view(), name="targetset_edit"),
+    path("targets/add/", views.TargetEditView.as_view(), name="target_add"),
+    path("targets/<int:pk>/edit/", views.TargetEditView.as_view(), name="target_edit"),
+    path("targets/<int:pk>/delete/", views.TargetDeleteView.as_view(), name="target_delete"),
+    path("elements/", views.DataElementListView.as_view(), name="dataelement_list"),
+    path("elements/add/", views.DataElementEditView.as_view(), name="dataelement_add"),
+    path("elements/<int:pk>/", views.DataElementDetailView.as_view(), name="dataelement_detail"),
+    path("elements/<int:pk>/edit/", views.DataElementEditView.as_view(), name="dataelement_edit"),
+    path("indicators/", views.IndicatorListView.as_view(), name="indicator_list"),
+    path("indicators/add/", views.IndicatorEditView.as_view(), name="indicator_add"),
+    path("indicators/<int:pk>/", views.IndicatorDetailView.as_view(), name="indicator_detail"),
+    path("indicators/<int:pk>/edit/", views.IndicatorEditView.as_view(), name="indicator_edit"),
+    path("data-values/", views.DataValueListView.as_view(), name="datavalue_list"),
+    path("data-values/add/", views.DataValueAddView.as_view(), name="datavalue_add"),
+    path("data-values/import/", views.DataValueImportView.as_view(), name="datavalue_import"),
+    path("data-values/<int:pk>/", views.DataValueDetailView.as_view(), name="datavalue_detail"),
+    path("data-values/<int:pk>/review/", views.DataValueReviewView.as_view(), name="datavalue_review"),
+    path("schemes/", views.AssessmentSchemeListView.as_view(), name="assessmentscheme_list"),
+    path("schemes/add/", views.AssessmentSchemeEditView.as_view(), name="assessmentscheme_add"),
+    path("schemes/<int:pk>/", views.AssessmentSchemeDetailView.as_view(), name="assessmentscheme_detail"),
+    path("schemes/<int:pk>/edit/", views.AssessmentSchemeEditView.as_view(), name="assessmentscheme_edit"),
+    path("schemes/<int:pk>/<slug:step>/", views.SchemeActionView.as_view(), name="assessmentscheme_step"),
+    path("items/add/", views.AssessmentItemEditView.as_view(), name="assessmentitem_add"),
+    path("items/<int:pk>/edit/", views.AssessmentItemEditView.as_view(), name="assessmentitem_edit"),
+    path("items/<int:pk>/delete/", views.AssessmentItemDeleteView.as_view(), name="assessmentitem_delete"),
+    path("assessments/", views.AssessmentListView.as_view(), name="assessment_list"),
+    path("assessments/<int:pk>/", views.AssessmentDetailView.as_view(), name="assessment_detail"),
+    path("assessments/<int:pk>/steps/<slug:step>/", views.AssessmentStepView.as_view(), name="assessment_step"),
+    path("assessments/<int:pk>/evidence/<int:score>/", views.EvidenceView.as_view(), name="assessment_evidence"),
+]
