@@ -39,7 +39,7 @@ class ImportForm(base.ImportForm):
 
 class ImportView(base.ImportView):
     form_class = ImportForm
-    template_name = "recall/import_form.html"
+    template_url = "recall:import_template"
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:

@@ -85,6 +85,7 @@ class ImportView(LoginRequiredMixin, FormView):
 
     form_class = ImportForm
     template_name = "registry/import/form.html"
+    template_url = "registry:import_template"  # the view that serves the blank templates of a kind
     kind = None
 
     def dispatch(self, request, *args, **kwargs):
@@ -108,7 +109,7 @@ class ImportView(LoginRequiredMixin, FormView):
         form = ctx["form"]
         kind = form["kind"].value() or next(iter(self.allowed))
         importer = self.allowed.get(kind) or next(iter(self.allowed.values()))
-        ctx.update(importer=importer, kind=importer.name, columns=importer.columns,
+        ctx.update(importer=importer, kind=importer.name, columns=importer.columns, template_url=self.template_url,
                    natural_key=importer.natural_key,
                    jobs=ImportJob.objects.restrict(self.request.user).filter(
                        user=self.request.user)[:10])
