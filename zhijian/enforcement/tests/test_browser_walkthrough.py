@@ -1,10 +1,17 @@
-"""From an unqualified spot-check result to a published penalty, in a real browser (headless Chromium).
+"""From an unqualified spot-check result to a published penalty and an ordered recall, in a real
+browser (headless Chromium).
 
 A 苏州 officer opens the unqualified task, opens an enforcement case from it, a second officer
 approves the filing, records evidence, serves the notice of the proposed fine, records the party's
 statement and decides; the decision is published through the credit app, the enterprise's next
-grading drops, and the enterprise user reads its decision but not the case file.
+grading drops, and the enterprise user reads its decision but not the case file. The same result
+then opens a recall case: the defect finding is notified, the producer lets the objection window
+pass, the recall is ordered, its scope is drawn from the traceability graph (down to a retailer in
+another city), the producer reports progress and its summary, the officer closes the case and
+publishes the notice, and the public reads it on the portal.
 """
+import datetime as dt
+
 import pytest
 from django.utils import timezone
 
@@ -26,14 +33,14 @@ def new_page(chromium_browser):
     return context.new_page()
 
 
-def test_unqualified_result_case_decision_publication_and_grade(live_server, chromium_browser, screenshot_dir,
+def test_unqualified_result_penalty_grade_and_ordered_recall_to_the_portal(live_server, chromium_browser, screenshot_dir,
                                                                  make_user, enterprise_factory, tmp_path):
     from playwright.sync_api import expect
 
     ent = enterprise_factory("320505", name="苏州某电器有限公司")
     task = make_task(ent)
     make_user(ROLE_OFFICER, "320500", username="sz-officer", full_name="苏州市局 李科长")
-    make_user(ROLE_OFFICER, "320500", username="sz-head", full_name="苏州市局 周科长")
+    head_officer = make_user(ROLE_OFFICER, "320500", username="sz-head", full_name="苏州市局 周科长")
     make_user(ROLE_ENTERPRISE, enterprise=ent, username="ent-user")
     today = timezone.localdate()
     before = Grade.objects.get(enterprise=ent, run=run_grading(as_of=today, snapshot_dir=tmp_path / "before"))
@@ -100,3 +107,71 @@ def test_unqualified_result_case_decision_publication_and_grade(live_server, chr
     assert own.locator("#steps").count() == 0
     response = own.goto(live_server.url + case.get_absolute_url())
     assert response.status == 403
+
+    # ------------------------------------------------------------------ the recall
+    from zhijian.recall.models import Lot, Movement, RecallCase, RecallRecord
+    from zhijian.risk.models import RiskAssessment
+
+    distributor = enterprise_factory("320102", name="南京某商贸有限公司")
+    retailer = enterprise_factory("320583", name="昆山某超市有限公司")
+    made = Lot.objects.create(code="NF-2026-03", operator=ent, quantity=1000, unit="台", description="电暖器 NF-2")
+    bought = Lot.objects.create(code="NJ-IN-0311", operator=distributor, quantity=600, unit="台")
+    shelved = Lot.objects.create(code="KS-IN-0320", operator=retailer, quantity=200, unit="台")
+    Movement.objects.create(source=made, target=bought, kind="shipment", quantity=600)
+    Movement.objects.create(source=bought, target=shelved, kind="shipment", quantity=200)
+    assessment = RiskAssessment.objects.create(
+        division_id="320500", category=task.category, product="某牌电暖器 NF-2", hazard="electric_shock",
+        scenarios=[], level="S", probability="1/100", worst_scenario="绝缘击穿致人触电", evidence="检验报告",
+        assessor=head_officer)
+
+    head.goto(live_server.url + task.get_absolute_url())
+    head.click("#open-recall")
+    expect(head.locator("#case-source")).to_be_visible()
+    head.fill("#id_product_description", "某牌电暖器 NF-2")
+    head.fill("#id_defect", "耐压试验不合格，存在触电风险")
+    head.fill("#id_lots", "NF-2026-03")
+    head.click("#submit")
+    expect(head.locator("#step-assess")).to_be_visible()
+    recall = RecallCase.objects.get()
+    head.select_option("#step-assess select", str(assessment.pk))
+    head.click("#do-assess")
+    head.fill("#id_notify_text", "经调查，该批次电暖器绝缘耐压不合格，认定存在缺陷。")
+    head.fill("#id_notify_on", (today - dt.timedelta(days=40)).isoformat())  # notified 40 days ago
+    head.click("#do-notify")
+    head.click("#do-order")  # no objection within 15 working days: the recall is ordered
+    head.click("#do-scope")
+    expect(head.locator("#scope-table")).to_contain_text("昆山某超市有限公司")
+    expect(head.locator("#scope-table")).to_contain_text("KS-IN-0320")
+    head.fill("#id_plan_text", "停止销售，召回并免费更换")
+    head.click("#do-plan")
+    head.click("#do-send")
+    expect(head.locator("#history")).to_contain_text("召回计划已通报销售者")
+    recall.refresh_from_db()
+    assert recall.kind == "ordered" and recall.scope_quantity == 1000
+    assert set(recall.affected.values_list("lot__code", flat=True)) == {"NF-2026-03", "NJ-IN-0311", "KS-IN-0320"}
+
+    own.goto(live_server.url + recall.get_absolute_url())  # the producer reports its progress
+    own.fill("#id_progress-located", "1000")
+    own.fill("#id_progress-recovered", "950")
+    own.fill("#id_progress-repaired", "950")
+    own.click("#do-progress")
+    expect(own.locator("#progress-table")).to_contain_text("950")
+    own.fill("#id_summary_text", "共召回 950 台，均已更换。")
+    own.click("#do-summary")
+
+    head.goto(live_server.url + recall.get_absolute_url())
+    head.click("#do-close")
+    head.fill("#id_notice-title", "关于召回某牌电暖器的公告")
+    head.fill("#id_notice-text", "请立即停止使用，联系销售者免费更换。")
+    head.click("#do-publish")
+    expect(head.locator("#record-link")).to_be_visible()
+    head.screenshot(path=str(screenshot_dir / "enforcement-3-recall.png"))
+    recall.refresh_from_db()
+    assert recall.status == "closed"
+    record = RecallRecord.objects.get(case=recall)
+
+    public = new_page(chromium_browser)
+    public.goto(f"{live_server.url}/portal/recalls/")
+    public.locator("#recalls a", has_text=record.recall_number).click()
+    expect(public.locator("#notice-title")).to_contain_text("关于召回某牌电暖器的公告")
+    expect(public.locator("#recall-code_info")).to_contain_text("NF-2026-03")

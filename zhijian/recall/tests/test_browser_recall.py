@@ -34,7 +34,7 @@ def test_defect_report_to_published_notice(live_server, chromium_browser, screen
     expect(producer.locator("#trace-graph canvas")).to_have_count(1)
     expect(producer.locator("#trace-lots")).to_contain_text("D1")
     expect(producer.locator("#trace-lots")).not_to_contain_text("R1a")
-    producer.screenshot(path=str(screenshot_dir / "recall-1-lot.png"), full_page=True)
+    producer.screenshot(path=str(screenshot_dir / "recall-1-lot.png"))
 
     producer.goto(f"{live_server.url}/recall/cases/add/")
     producer.fill("#id_producer", ops["P"].uscc)
@@ -58,7 +58,7 @@ def test_defect_report_to_published_notice(live_server, chromium_browser, screen
     producer.fill("#id_progress-recovered", "600")
     producer.click("#do-progress")
     expect(producer.locator("#progress-table")).to_contain_text("600")
-    producer.screenshot(path=str(screenshot_dir / "recall-2-case.png"), full_page=True)
+    producer.screenshot(path=str(screenshot_dir / "recall-2-case.png"))
     case.refresh_from_db()
     assert case.kind == "voluntary" and case.scope_quantity == 800 and case.plan_sent_on is not None
 
@@ -76,4 +76,4 @@ def test_defect_report_to_published_notice(live_server, chromium_browser, screen
     public.locator("#recalls a", has_text=record.recall_number).click()
     expect(public.locator("#notice-title")).to_contain_text("关于召回某牌移动电源的公告")
     expect(public.locator("#recall-code_info")).to_contain_text("B1")
-    public.screenshot(path=str(screenshot_dir / "recall-3-portal.png"), full_page=True)
+    public.screenshot(path=str(screenshot_dir / "recall-3-portal.png"))
