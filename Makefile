@@ -46,12 +46,12 @@ test: $(VENV)/.test
 
 test-sqlite:
 	@echo "=== test suite on SQLite ==="
-	ZHIJIAN_DB=sqlite $(PY) -m pytest -q -m "not browser and not production" $(PYTEST_ARGS)
+	ZHIJIAN_DB=sqlite $(PY) -m pytest -q --durations=20 -m "not browser and not production" $(PYTEST_ARGS)
 
 test-postgres:
 	@echo "=== test suite on PostgreSQL (with browser tests) ==="
 	ZHIJIAN_DB=postgres PGHOST=127.0.0.1 PGPORT=$(PG_PORT) PGUSER=postgres \
-	  $(PY) -m pytest -q $(PYTEST_ARGS)
+	  $(PY) -m pytest -q --durations=20 $(PYTEST_ARGS)
 
 # The clock moved: the suite again on SQLite under libfaketime, on the first Saturday at least
 # 400 days ahead (a year the holiday package does not know yet, and a day that is no working
@@ -67,7 +67,7 @@ test-shifted:
 	@echo "=== test suite on SQLite with the clock moved ($(SHIFT)) ==="
 	@command -v faketime >/dev/null || { echo "MISSING: faketime (apt-get install faketime)" >&2; exit 1; }
 	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$(SHIFT)" env ZHIJIAN_DB=sqlite \
-	  $(PY) -m pytest -q -m "not browser and not production and not no_faketime and not trains_model" -k "not spark" -p no:randomly $(PYTEST_ARGS)
+	  $(PY) -m pytest -q --durations=20 -m "not browser and not production and not no_faketime and not trains_model" -k "not spark" -p no:randomly $(PYTEST_ARGS)
 
 bench: $(VENV)/.test
 	$(PY) bench/import_enterprises.py
