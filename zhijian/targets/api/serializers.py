@@ -75,7 +75,7 @@ class ProgressRowSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
-class ProgressSerializer(serializers.Serializer):
+class TargetProgressSerializer(serializers.Serializer):
     target_set = serializers.CharField()
     division = serializers.CharField()
     period = serializers.CharField()

@@ -96,14 +96,14 @@ class TargetSetViewSet(ScopedReadViewSet):
     serializer_class = s.TargetSetSerializer
     filterset_class = filtersets.TargetSetFilterSet
 
-    @extend_schema(parameters=WHERE, responses=s.ProgressSerializer)
+    @extend_schema(parameters=WHERE, responses=s.TargetProgressSerializer)
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None, format=None):
         """Each target's value for a division and a period, with its traffic light."""
         ts = self.get_object()
         division, period = _division_period(request, str(ts.year))
         rows = services.progress(ts, division, period, with_trend=False)
-        return Response(s.ProgressSerializer({
+        return Response(s.TargetProgressSerializer({
             "target_set": ts.code, "division": division, "period": period,
             "rows": [{"target": r.target.pk, "indicator": r.target.indicator.code, "wording": r.target.wording,
                       "direction": r.target.direction, "target_value": r.target.value, "value": r.value,
