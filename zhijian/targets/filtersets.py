@@ -24,7 +24,7 @@ class IndicatorFilterSet(SearchFilterSet):
 
 
 class DataValueFilterSet(SearchFilterSet):
-    search_fields = ("element__code", "element__name_zh", "period__startswith")
+    search_fields = ("element__code", "element__name_zh", "period")
     division = django_filters.CharFilter(field_name="division__pk", lookup_expr="startswith",
                                          label=_("Division (and below)"))
     element_code = django_filters.CharFilter(field_name="element__code", label=_("data element code"))

@@ -105,6 +105,14 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
                                                          make_user, world, tmp_path, request):
     from playwright.sync_api import expect
 
+    # The walk moves the clock 2 hours on (objection window); late in the evening that crosses
+    # midnight, so it starts at 09:00 of the next day then (forward only: the world is made now).
+    now = timezone.localtime()
+    if now.hour >= 20:
+        start = time_machine.travel(timezone.make_aware(dt.datetime.combine(now.date() + dt.timedelta(days=1),
+                                                                            dt.time(9, 0))), tick=True)
+        start.start()
+        request.addfinalizer(start.stop)
     today = timezone.localdate()
     blanket, lab = world["blanket"], world["lab"]
     make_user(ROLE_OFFICER, "320500", username="sz-officer", full_name="苏州市局 李科长")
@@ -246,15 +254,15 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
         assert task.status == "notified" and task.objection_due > today
     officer.goto(f"{live_server.url}{good.get_absolute_url()}")
     take_step(officer, good, "close")
-    officer.click("#publish-result")
-    officer.wait_for_load_state("domcontentloaded")
+    with officer.expect_navigation():
+        officer.click("#publish-result")
     good.refresh_from_db()
     assert good.published_on == today
     # the unqualified result cannot be published while the enterprise may object
     officer.goto(f"{live_server.url}{bad.get_absolute_url()}")
     expect(officer.locator("#publish-result")).to_have_count(1)
-    officer.click("#publish-result")
-    officer.wait_for_load_state("domcontentloaded")
+    with officer.expect_navigation():
+        officer.click("#publish-result")
     expect(officer.locator(".messages .msg-error")).to_have_count(1)
     bad.refresh_from_db()
     assert bad.published_on is None
@@ -281,8 +289,8 @@ def test_seasonal_plan_from_draw_to_verified_publication(live_server, chromium_b
     assert bad.status == "rectifying" and bad.rectification_due == due
     take_step(officer, bad, "recheck", select={"verdict": "qualified"})
     take_step(officer, bad, "close")
-    officer.click("#publish-result")
-    officer.wait_for_load_state("domcontentloaded")
+    with officer.expect_navigation():
+        officer.click("#publish-result")
     bad.refresh_from_db()
     assert bad.status == "closed" and bad.published_on == today
     expect(officer.locator("#history li")).to_have_count(11)

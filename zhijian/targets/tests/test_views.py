@@ -141,3 +141,16 @@ def test_compute_command(db):
     assert "values stored (duckdb), 202601–202602" in out.getvalue()
     with pytest.raises(CommandError, match="YYYYMM"):
         call_command("compute_targets", "2026", "202602")
+
+
+def test_data_values_search_by_period_or_element(users):
+    gdp = DataElement.objects.get(code="gdp")
+    DataValue.objects.create(element=gdp, division_id="320500", period="2026Q2", value=Decimal("3"), source="统计局")
+    api = APIClient()
+    api.force_authenticate(users["province"])
+    for q, expected in (("2026Q2", 1), ("gdp", 1), ("2031", 0)):
+        response = api.get("/api/targets/data-values/", {"q": q})
+        assert response.status_code == 200, response.content
+        body = response.json()
+        rows = body["results"] if isinstance(body, dict) else body
+        assert len([r for r in rows if r["period"] == "2026Q2"]) == expected
