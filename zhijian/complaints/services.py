@@ -335,9 +335,7 @@ def receive(data: dict, *, user=None, division: Division | None = None,
 # --- steps ---------------------------------------------------------------------------------
 
 def _lock(case: Case, user, sources=None, kind: str | None = None) -> Case:
-    locked = Case.objects.restrict(user, "change").select_for_update().filter(pk=case.pk).first()
-    if locked is None:
-        raise PermissionDenied(_("This case is outside your scope."))
+    locked = Case.objects.locked(user, case, _("This case is outside your scope."))
     role = S.scope_for(user).role
     if role not in OFFICERS and not user.is_superuser:
         raise PermissionDenied(_("Only officers handle complaints and reports."))

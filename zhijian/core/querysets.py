@@ -83,6 +83,16 @@ class RestrictedQuerySet(models.QuerySet):
             return self.none()
         return self.filter(q) if q else self
 
+    def locked(self, user, obj, denied, action: str = "change"):
+        """``obj`` re-read under a row lock (inside a transaction) within the user's scope for
+        ``action``; outside it, ``PermissionDenied(denied)``. What every workflow step starts with."""
+        from django.core.exceptions import PermissionDenied
+
+        found = self.restrict(user, action).select_for_update().filter(pk=obj.pk).first()
+        if found is None:
+            raise PermissionDenied(denied)
+        return found
+
     def is_allowed(self, user, action: str, obj) -> bool:
         """Whether ``obj`` (already saved) is inside the user's scope for ``action``."""
         return self.restrict(user, action).filter(pk=obj.pk).exists()

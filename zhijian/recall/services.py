@@ -78,9 +78,7 @@ def _event(case: RecallCase, type_: str, user, now, **parameters) -> RecallEvent
 
 
 def _locked(case: RecallCase, user, action: str = "change") -> RecallCase:
-    locked = RecallCase.objects.restrict(user, action).select_for_update().filter(pk=case.pk).first()
-    if locked is None:
-        raise PermissionDenied(_("This recall case is outside your scope."))
+    locked = RecallCase.objects.locked(user, case, _("This recall case is outside your scope."), action)
     return locked
 
 

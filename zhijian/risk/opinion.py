@@ -552,9 +552,7 @@ def triage_story(story: OpinionStory, user, *, triage: str, enterprise=None, pro
     category; then retrain the relevance classifier."""
     now = now or timezone.now()
     _officer(user)
-    locked = OpinionStory.objects.restrict(user, "change").select_for_update().filter(pk=story.pk).first()
-    if locked is None:
-        raise PermissionDenied(_("This story is outside your scope."))
+    locked = OpinionStory.objects.locked(user, story, _("This story is outside your scope."))
     if triage not in (OpinionStory.Triage.RELEVANT, OpinionStory.Triage.NOT_RELEVANT):
         raise ValidationError({"triage": _("A story is relevant or not relevant.")})
     if enterprise is not None and triage != OpinionStory.Triage.RELEVANT:

@@ -81,9 +81,7 @@ def level_for(deaths: int, serious_injuries: int, loss: Decimal | int | float) -
 
 
 def _locked_incident(incident: Incident, user, action: str = "change") -> Incident:
-    locked = Incident.objects.restrict(user, action).select_for_update().filter(pk=incident.pk).first()
-    if locked is None:
-        raise PermissionDenied(_("This incident is outside your scope."))
+    locked = Incident.objects.locked(user, incident, _("This incident is outside your scope."), action)
     return locked
 
 
@@ -303,9 +301,7 @@ def assess_product(user, *, division, category, product: str, hazard: str, scena
     except matrix.RiskInputError as exc:
         raise ValidationError({"scenarios": str(exc)}) from exc
     if previous is not None:
-        previous = RiskAssessment.objects.restrict(user, "change").select_for_update().filter(pk=previous.pk).first()
-        if previous is None:
-            raise PermissionDenied(_("This assessment is outside your scope."))
+        previous = RiskAssessment.objects.locked(user, previous, _("This assessment is outside your scope."))
         if hasattr(previous, "next_version"):
             raise ValidationError(_("This version has been revised already; revise the latest one."))
     stored = [{"name": r.name, "severity": r.severity,
@@ -383,9 +379,7 @@ def open_alert(user, *, title: str, division, category, level: str, source: str 
 
 
 def _locked_alert(alert: Alert, user) -> Alert:
-    locked = Alert.objects.restrict(user, "change").select_for_update().filter(pk=alert.pk).first()
-    if locked is None:
-        raise PermissionDenied(_("This alert is outside your scope."))
+    locked = Alert.objects.locked(user, alert, _("This alert is outside your scope."))
     return locked
 
 
@@ -506,9 +500,7 @@ def hand_off_to_spotcheck(alert: Alert, user, *, now: dt.datetime | None = None)
 
 def _locked_signal(signal: Signal, user) -> Signal:
     _officer_only(user)
-    locked = Signal.objects.restrict(user, "change").select_for_update().filter(pk=signal.pk).first()
-    if locked is None:
-        raise PermissionDenied(_("This signal is outside your scope."))
+    locked = Signal.objects.locked(user, signal, _("This signal is outside your scope."))
     if locked.status != Signal.Status.NEW:
         raise ValidationError(_("The signal has been dealt with already."))
     return locked

@@ -45,9 +45,7 @@ class DrawFailed(ValidationError):
 
 
 def _locked_plan(plan: Plan, user) -> Plan:
-    locked = Plan.objects.restrict(user, "change").select_for_update().filter(pk=plan.pk).first()
-    if locked is None:
-        raise PermissionDenied(_("This plan is outside your scope."))
+    locked = Plan.objects.locked(user, plan, _("This plan is outside your scope."))
     return locked
 
 

@@ -236,9 +236,7 @@ def apply(task: Task, name: str, user, data: dict | None = None, *, on: dt.date 
     if t is None:
         raise TransitionError(_("Unknown step %(name)s.") % {"name": name})
     # Lock the row and re-read it inside the user's scope for changes.
-    locked = Task.objects.restrict(user, "change").select_for_update().filter(pk=task.pk).first()
-    if locked is None:
-        raise PermissionDenied(_("This task is outside your scope."))
+    locked = Task.objects.locked(user, task, _("This task is outside your scope."))
     task = locked
     role = S.scope_for(user).role
     if role not in t.roles and not user.is_superuser:
@@ -276,9 +274,7 @@ def _record_credit_event(task: Task, step: str, on: dt.date) -> None:
 def publish_result(task: Task, user, *, on: dt.date | None = None) -> Task:
     """Publish a task's result on the portal (一公开); not while an objection can still change it."""
     on = on or today()
-    locked = Task.objects.restrict(user, "change").select_for_update().filter(pk=task.pk).first()
-    if locked is None:
-        raise PermissionDenied(_("This task is outside your scope."))
+    locked = Task.objects.locked(user, task, _("This task is outside your scope."))
     task = locked
     if S.scope_for(user).role not in OFFICERS and not user.is_superuser:
         raise PermissionDenied(_("Only officers publish results."))
