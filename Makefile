@@ -26,6 +26,7 @@ run: $(VENV)/.base
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_reference
 	$(PY) manage.py setup_demo
+	$(PY) manage.py complaints_train --default > /dev/null &  # the classifier fits while serving
 	@echo "Serving Zhijian at http://$(HOST)/ (background jobs: worker; monthly credit grading: credit_schedule)"
 	$(PY) manage.py worker --no-reload & w=$$!; \
 	  $(PY) manage.py credit_schedule --every 3600 & s=$$!; \
@@ -38,6 +39,9 @@ serve: $(VENV)/.base
 
 ## make test: the whole suite on PostgreSQL with the browser tests (today's clock), and on SQLite
 ## with the clock moved (test-sqlite, the same SQLite pass at today's clock, is there to run by hand)
+# Both passes share one cache of the classifier models that are pure functions of the bundled
+# data, so such a model is fitted once per machine, not once per pass.
+test: export ZHIJIAN_CLASSIFIER_CACHE = $(CURDIR)/var/cache/classifier
 test: $(VENV)/.test
 	scripts/test-deps.sh
 	ZHIJIAN_PG_PORT=$(PG_PORT) scripts/pg.sh start

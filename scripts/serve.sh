@@ -40,6 +40,7 @@ $PY manage.py migrate --noinput -v0
 $PY manage.py collectstatic --noinput -v0
 $PY manage.py load_reference
 [ "${ZHIJIAN_SERVE_DEMO:-0}" = "1" ] && $PY manage.py setup_demo
+$PY manage.py complaints_train --default  # the first deployment fits the classifier (~1 min) here
 $PY manage.py check --deploy || true  # prints what a loopback set-up leaves (e.g. SSL redirect)
 
 WORKERS="${ZHIJIAN_WORKERS:-$(( $(nproc) * 2 + 1 ))}"

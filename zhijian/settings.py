@@ -9,6 +9,9 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ZHIJIAN_VAR_DIR", BASE_DIR / "var"))
+# Complaint-classifier models that are pure functions of the bundled data (their names hash it),
+# fitted once per machine and shared by every VAR_DIR (tests, the two test passes, web and worker).
+CLASSIFIER_CACHE_DIR = Path(os.environ.get("ZHIJIAN_CLASSIFIER_CACHE", VAR_DIR / "cache" / "classifier"))
 # Reference data (GB/T 2260 divisions, GB/T 4754 industries, the key product catalog).
 REFERENCE_DATA_DIR = Path(
     os.environ.get("ZHIJIAN_REFERENCE_DATA", BASE_DIR / "zhijian" / "registry" / "data")

@@ -309,8 +309,12 @@ def heldout_model(retrain: bool = False):
     path = modelmod.models_dir() / name
     if not retrain and (path / modelmod.META_FILE).exists():
         return modelmod.load(path)
-    model = modelmod.train(data.bundled_rows("train"), userdict=userdict, source="style-held-out",
-                           styles=generate.TRAIN_STYLES)
+
+    def fit():
+        return modelmod.train(data.bundled_rows("train"), userdict=userdict,
+                              source="style-held-out", styles=generate.TRAIN_STYLES)
+
+    model = fit() if retrain else modelmod.fitted_once(name, fit)
     if not (path / modelmod.META_FILE).exists():
         modelmod.save_version(model, name, activate=False)
     return modelmod.load(path)

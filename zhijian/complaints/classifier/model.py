@@ -506,6 +506,40 @@ def load(path: Path | str) -> ComplaintClassifier:
         return model
 
 
+def shared_cache_dir() -> Path:
+    """Where models that are pure functions of their inputs are kept across ``VAR_DIR``\ s."""
+    return Path(settings.CLASSIFIER_CACHE_DIR)
+
+
+def fitted_once(name: str, fit) -> ComplaintClassifier:
+    """The model ``name`` — a hash of everything it is fitted from — fitted by ``fit()`` once on
+    this machine and kept in :func:`shared_cache_dir`.
+
+    Processes that need the same model at the same time (the two test passes, a web and a
+    worker process) wait on one lock file instead of each fitting it; the model is written to a
+    temporary directory and renamed into place, so a reader never sees half a model.
+    """
+    import fcntl
+
+    root = shared_cache_dir()
+    path = root / name
+    if not (path / META_FILE).exists():
+        root.mkdir(parents=True, exist_ok=True)
+        with open(root / f".{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (path / META_FILE).exists():
+                model = fit()
+                model.metadata["version"] = name
+                tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
+                try:
+                    model.save(tmp / "m")
+                    os.replace(tmp / "m", path)
+                finally:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                return model
+    return ComplaintClassifier.load(path)
+
+
 def default_version_name(userdict: dictmod.UserDictionary) -> str:
     from . import data
 
@@ -561,7 +595,8 @@ def get_model() -> ComplaintClassifier:
         with _cache_lock:
             model = _default_models.get(name)
         if model is None:
-            model = train(data.bundled_rows(), userdict=userdict, source="bundled")
+            model = fitted_once(name, lambda: train(data.bundled_rows(), userdict=userdict,
+                                                    source="bundled"))
             with _cache_lock:
                 _default_models[name] = model
         save_version(model, name)

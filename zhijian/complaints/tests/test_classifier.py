@@ -37,10 +37,15 @@ def csv_dict():
 
 @functools.lru_cache(maxsize=1)
 def _held_out_model():
+    import hashlib
+
     from zhijian.complaints.classifier import generate
 
-    return M.train(data.bundled_rows("train"), userdict=dictionary.build(dictionary.catalog_from_csv(), "csv"),
-                   source="test", styles=generate.TRAIN_STYLES)
+    userdict = dictionary.build(dictionary.catalog_from_csv(), "csv")
+    h = hashlib.sha256(M.default_version_name(userdict).encode())
+    h.update(",".join(generate.TRAIN_STYLES).encode())
+    return M.fitted_once(f"test-styleheldout-{h.hexdigest()[:12]}", lambda: M.train(
+        data.bundled_rows("train"), userdict=userdict, source="test", styles=generate.TRAIN_STYLES))
 
 
 @pytest.fixture(scope="module")
@@ -221,8 +226,11 @@ def test_default_model_then_retraining_switches_versions(tmp_path, settings):
     settings.VAR_DIR = tmp_path
     settings.COMPLAINT_CLASSIFIER_GENERATED_PER_CODE = 4  # the store and versions, not accuracy: a small fit
     assert M.current_version() is None
-    default = M.get_model()
+    out = io.StringIO()
+    call_command("complaints_train", "--default", stdout=out)  # as at deployment
     version = M.current_version()
+    assert out.getvalue().strip() == f"current model: {version}"
+    default = M.get_model()
     assert version.startswith("default-")
     meta = json.loads((tmp_path / "models" / "complaints" / version / "metadata.json").read_text())
     for key in ("version", "trained_at", "n_examples", "category_labels", "hazard_labels",
@@ -378,3 +386,33 @@ def test_evaluate_command_style_held_out(held_out_model, var_dir):
         assert word in text
     with pytest.raises(CommandError, match="--style-held-out"):
         call_command("complaints_evaluate")
+
+
+def test_a_pure_model_is_fitted_once_per_machine(tmp_path, settings, csv_dict):
+    """Two processes (here threads, each with its own lock file handle) wanting the same model at
+    once: one fits it, the other waits and loads it; later callers load it from the cache."""
+    import threading
+    import time
+
+    settings.CLASSIFIER_CACHE_DIR = tmp_path / "cache"
+    fits = []
+
+    def fit():
+        fits.append(1)
+        time.sleep(0.5)  # the other caller arrives while this one is fitting
+        return M.train(data.bundled_rows()[:300], userdict=csv_dict, synthetic=False)
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(M.fitted_once("tiny-0001", fit)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(fits) == 1 and len(got) == 2
+    assert (tmp_path / "cache" / "tiny-0001" / "metadata.json").exists()
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".tiny-0001.") and p.is_dir()]
+    again = M.fitted_once("tiny-0001", fit)
+    assert len(fits) == 1 and again.metadata["version"] == "tiny-0001"
+    texts = ["折叠梯横档断了"]
+    assert [p.category for p in again.predict(texts)] == [p.category for p in got[0].predict(texts)]

@@ -29,10 +29,18 @@ class Command(BaseCommand):
                             help="use only this split of the bundled examples (default: all)")
         parser.add_argument("--no-activate", action="store_true",
                             help="save the new version without making it the current model")
+        parser.add_argument("--default", dest="default_model", action="store_true",
+                            help="only make sure the current model is ready: fit the default model "
+                                 "when there is none yet (run at deployment, so that the first "
+                                 "complaint does not wait for a fit)")
         parser.add_argument("--list", dest="list_versions", action="store_true", help="list the saved versions and exit")
 
     def handle(self, *args, from_file, encoding, no_bundled, bundled_split, no_activate,
-               list_versions, confirmed=False, **opts):
+               list_versions, confirmed=False, default_model=False, **opts):
+        if default_model:
+            model = modelmod.get_model()
+            self.stdout.write(f"current model: {model.metadata.get('version')}")
+            return
         if list_versions:
             current = modelmod.current_version()
             for meta in modelmod.list_versions():
