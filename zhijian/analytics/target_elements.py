@@ -3,11 +3,12 @@
 Input: ``target_facts.parquet`` of a snapshot (``export``), a row per counted record —
 ``fact`` (``spotcheck``: a tested batch; ``complaint``: a complaint received (投诉, not
 reports 举报); ``grade``: a credit grade computed; ``incident``: a major quality incident not
-rejected), ``month`` (``YYYYMM`` of the test, receipt, grading day or occurrence), ``day`` (days
+rejected; ``recall``: a recall decided, voluntary or ordered), ``month`` (``YYYYMM`` of the test, receipt, grading day or occurrence), ``day`` (days
 since 1970-01-01), ``division`` (the task's, handling bureau's, enterprise's or incident's
-six-digit GB/T 2260 code), ``kind`` (the product category's kind for spot checks, the grade for
-grades, the incident level for incidents), ``flag`` (1: qualified by the standing verdict — the
-re-test's when there was one; complaint upheld; incident of level "larger" or above),
+six-digit GB/T 2260 code; a recall's handling division), ``kind`` (the product category's kind
+for spot checks, the grade for grades, the incident level for incidents, the recall kind for
+recalls), ``flag`` (1: qualified by the standing verdict — the re-test's when there was one;
+complaint upheld; incident of level "larger" or above; recall ordered by the regulator),
 ``enterprise_id`` and ``row_id``.
 
 Output (``element_values``): ``key`` (a name of ``DEFINITIONS``), ``division``, ``month``,
@@ -19,11 +20,10 @@ before that month (carried forward until its next grade), and the targets app ta
 month of a period for elements with ``aggregation = last``. The months of the run are a small
 in-memory table joined to the grades, so every month of the range has its counts.
 
-Hook for recalls: the recall app has no model yet. When it lands, its export adds rows with
-``fact = "recall"`` (``kind``: the recall classification, ``flag``: 1 for a compulsory recall)
-to ``export`` and a definition ``recalls`` here — the targets app picks up any key listed in
-``DEFINITIONS`` without further change. Awards, brands and demonstration zones (issue 12 §3)
-join the same way (``fact = "award"`` / ``"brand"`` / ``"zone"``).
+Recalls count in the month the recall was decided (``RecallCase.decided_on``); a case still
+under investigation, or closed without a recall, has no such day and is not counted. Other
+records join the same way: a ``fact`` in ``export`` and definitions here — the targets app picks
+up any key listed in ``DEFINITIONS`` without further change.
 """
 from __future__ import annotations
 
@@ -56,6 +56,8 @@ def _defs() -> dict[str, tuple[str, str | None, int | None, str]]:
     d["credit_grade_aa_or_above"] = ("grade", "AA+", None, "enterprises graded AA or AAA (latest in the month)")
     d["incidents_reported"] = ("incident", None, None, "major quality incidents (not rejected)")
     d["serious_incidents"] = ("incident", None, 1, "major quality incidents of level larger or above")
+    d["recalls_decided"] = ("recall", None, None, "defective-product recalls decided (voluntary or ordered)")
+    d["recalls_ordered"] = ("recall", None, 1, "recalls ordered by the regulator")
     return d
 
 
@@ -130,15 +132,17 @@ def export(directory) -> dict:
 
     from zhijian.complaints.models import Case
     from zhijian.credit.models import Grade
+    from zhijian.recall.models import RecallCase
     from zhijian.registry.models import Enterprise, ProductCategory
     from zhijian.risk.models import Incident, IncidentLevel
     from zhijian.spotcheck.models import Task
 
     from .snapshot import _day_sql, _export
 
-    task, cat, case, grade, ent, inc, lvl = (
+    task, cat, case, grade, ent, inc, lvl, rc = (
         Task._meta.db_table, ProductCategory._meta.db_table, Case._meta.db_table, Grade._meta.db_table,
-        Enterprise._meta.db_table, Incident._meta.db_table, IncidentLevel._meta.db_table)
+        Enterprise._meta.db_table, Incident._meta.db_table, IncidentLevel._meta.db_table,
+        RecallCase._meta.db_table)
     q, uq = "'qualified'", "'unqualified'"
     standing = (f"CASE WHEN t.retest_verdict IN ({q}, {uq}) THEN t.retest_verdict ELSE t.verdict END")
     occurred = "CAST(i.occurred_at AS DATE)" if connection.vendor == "postgresql" else "date(i.occurred_at)"
@@ -154,7 +158,10 @@ def export(directory) -> dict:
         f"g.enterprise_id, g.id FROM {grade} g JOIN {ent} e ON e.id = g.enterprise_id "
         f"UNION ALL SELECT 'incident', {_month_sql(occurred)}, {_day_sql(occurred)}, i.division_id, l.code, "
         f"CASE WHEN l.rank >= 2 THEN 1 ELSE 0 END, i.enterprise_id, i.id "
-        f"FROM {inc} i JOIN {lvl} l ON l.id = i.level_id WHERE i.status <> 'rejected'")
+        f"FROM {inc} i JOIN {lvl} l ON l.id = i.level_id WHERE i.status <> 'rejected' "
+        f"UNION ALL SELECT 'recall', {_month_sql('r.decided_on')}, {_day_sql('r.decided_on')}, r.division_id, "
+        f"r.kind, CASE WHEN r.kind = 'ordered' THEN 1 ELSE 0 END, r.producer_id, r.id "
+        f"FROM {rc} r WHERE r.decided_on IS NOT NULL AND r.kind <> ''")
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     with connection.cursor():

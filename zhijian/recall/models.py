@@ -390,7 +390,9 @@ class RecallRecord(ScopedModel, TimestampedModel):
         ordering = ["-report_date", "-recall_number"]
         verbose_name = _("recall record")
         verbose_name_plural = _("recall records")
-        indexes = [models.Index(fields=["published", "-report_date"])]
+        # (published, last_updated): the public API's ``meta.last_updated`` is one index probe.
+        indexes = [models.Index(fields=["published", "-report_date"]),
+                   models.Index(fields=["published", "last_updated"], name="recall_rec_pub_updated")]
 
     def __str__(self):
         return f"{self.recall_number} {self.recalling_firm}"

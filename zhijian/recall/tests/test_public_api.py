@@ -210,3 +210,24 @@ def test_bad_queries_are_400_naming_the_problem(recs, params, parameter, fragmen
 def test_errors_are_in_chinese_for_chinese_clients(recs):
     body = error(APIClient().get(URL, {"search": "colour:red"}, HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert "未知字段" in body["message"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("search", ['product_description:电暖器', 'reason_for_recall:overheating',
+                                    'recalling_firm:"Suzhou Heater Works"', 'code_info:250901'])
+def test_text_search_is_served_by_the_trigram_index_on_postgresql(search):
+    """The index expression must be the one Django's icontains / iexact writes
+    (``UPPER(col::text)``), or the planner can never use it."""
+    from django.db import connection
+
+    from zhijian.core import fdaquery as fq
+    from zhijian.recall.public_api import FIELDS
+
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes are PostgreSQL's")
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")  # a tiny table: make the planner show its choice
+    # The search's own condition (the API adds ``published``, whose index a tiny table prefers).
+    plan = RecallRecord.objects.filter(fq.search_q(search, FIELDS)).explain()
+    field = search.split(":")[0]
+    assert f"recall_rec_{field[:24]}_trgm" in plan, plan

@@ -50,6 +50,11 @@ def test_computed_elements_equal_hand_counts(computed):
     assert val("incidents_reported", "320500", "2026") == 2                     # the rejected one is not counted
     assert val("serious_incidents", "320500", "2026") == 1
     assert val("serious_incidents", "320500", "2026Q1") == 0
+    assert val("recalls_decided", "320500", "2026") == 2                        # counted when decided
+    assert val("recalls_decided", "320500", "2026Q1") == 1
+    assert val("recalls_ordered", "320500", "2026") == 1
+    assert val("recalls_ordered", "320000", "2026") == 2
+    assert val("recalls_decided", "320102", "2026Q2") == 1
     # credit grades: a stock, carried forward; the latest month of the period counts
     assert val("credit_grade_aa_or_above", "320500", "202601") == 2
     assert val("credit_grade_aa_or_above", "320500", "202602") == 1

@@ -1,6 +1,6 @@
 """Fixed records for the indicator tests (hand-counted in test_indicators.py).
 
-Spot checks, complaints, credit grades and incidents of 2026 in 苏州 (虎丘区 320505 and 昆山
+Spot checks, complaints, credit grades, incidents and recall cases of 2026 in 苏州 (虎丘区 320505 and 昆山
 320583) and 南京 (玄武区 320102)."""
 from __future__ import annotations
 
@@ -85,4 +85,16 @@ def build():
                                 product_name="测试产品", occurred_at=at, division_id=division, place="测试路",
                                 description="测试事故", channel="officer", reported_at=at,
                                 level=IncidentLevel.objects.get(code=level), last_report_at=at, status=status)
+    # recall cases: (division, opened, decided (None: still under investigation), kind, status)
+    from zhijian.recall.models import RecallCase
+
+    for n, (division, opened, decided, kind, status) in enumerate([
+            ("320505", D(2026, 2, 1), D(2026, 3, 10), "voluntary", "recalling"),
+            ("320583", D(2026, 3, 20), D(2026, 4, 28), "ordered", "closed"),
+            ("320583", D(2026, 5, 2), None, "", "investigating"),
+            ("320102", D(2026, 6, 1), D(2026, 6, 30), "ordered", "recalling")]):
+        RecallCase.objects.create(number=f"TGT-R{n}", title="测试召回", division_id=division,
+                                  producer=ents[division], product_description="测试产品",
+                                  defect="测试缺陷", origin="defect_report", opened_on=opened,
+                                  decided_on=decided, kind=kind, status=status)
     return cats
