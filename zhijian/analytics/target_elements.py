@@ -115,17 +115,21 @@ def brands_in_force(facts, first_month: str, last_month: str):
     return j.select("division", "kind", "flag", month=j.m)
 
 
+ANY_KIND, ANY_FLAG = "*", -1
+
+
 def _definitions(keys=None) -> pa.Table:
     """The definitions as a small table: ``key``, ``d_fact``, ``d_kind`` / ``d_kind2`` (the kinds
-    counted; both empty: any), ``d_flag`` (empty: any)."""
+    counted, ``*``: any), ``d_flag`` (``-1``: any). No nulls: a null in an in-memory table does
+    not reach Spark as a null (an integer column with nulls arrives as NaN)."""
     rows = [(key, fact, kind, flag) for key, (fact, kind, flag, _desc) in DEFINITIONS.items()
             if keys is None or key in keys]
     if not rows:
         raise ValueError("no definitions selected")
-    kinds = [("AA", "AAA") if kind == "AA+" else (kind, None) for _k, _f, kind, _fl in rows]
+    kinds = [("AA", "AAA") if kind == "AA+" else (kind or ANY_KIND, kind or ANY_KIND) for _k, _f, kind, _fl in rows]
     return pa.table({"key": [r[0] for r in rows], "d_fact": [r[1] for r in rows],
                      "d_kind": [k[0] for k in kinds], "d_kind2": [k[1] for k in kinds],
-                     "d_flag": pa.array([r[3] for r in rows], type=pa.int64())})
+                     "d_flag": pa.array([ANY_FLAG if r[3] is None else r[3] for r in rows], type=pa.int64())})
 
 
 def element_values(facts, first_month: str, last_month: str, keys=None):
@@ -146,8 +150,8 @@ def element_values(facts, first_month: str, last_month: str, keys=None):
     base = f.union(grades).union(brands)
     counts = base.group_by(["fact", "kind", "flag", "division", "month"]).aggregate(n=base.count())
     j = counts.inner_join(defs, counts.fact == defs.d_fact)
-    j = j.filter((j.d_kind.isnull() | (j.kind == j.d_kind) | (j.kind == j.d_kind2))
-                 & (j.d_flag.isnull() | (j.flag == j.d_flag)))
+    j = j.filter(((j.d_kind == ANY_KIND) | (j.kind == j.d_kind) | (j.kind == j.d_kind2))
+                 & ((j.d_flag == ANY_FLAG) | (j.flag == j.d_flag)))
     out = j.group_by(["key", "division", "month"]).aggregate(value=j.n.sum().cast("int64"))
     return out.select("key", "division", "month", "value").order_by(["key", "division", "month"])
 
