@@ -36,6 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhijian.core.labels import label_of
 from zhijian.core.scope import ROLE_ENTERPRISE, ROLE_PROVINCE_ADMIN, scope_for
 
 from .awards import AwardApplication, AwardEvent, AwardKind, AwardReward
@@ -110,7 +111,7 @@ def eligibility_reasons(enterprise, year: int, *, on: dt.date, incident_years: i
     for inc in incidents:
         reasons.append(_("Major quality incident %(number)s of level %(level)s on %(date)s, within the last "
                          "%(years)d years (since %(since)s).") % {
-            "number": inc.number, "level": inc.level.name_zh or inc.level.name,
+            "number": inc.number, "level": label_of(inc.level.name, inc.level.name_zh),
             "date": timezone.localtime(inc.occurred_at).date().isoformat(), "years": incident_years,
             "since": since.isoformat()})
     return reasons

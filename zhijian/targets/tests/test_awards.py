@@ -86,7 +86,7 @@ def test_incidents_within_the_window_make_it_ineligible_older_or_minor_ones_do_n
     other = svc.check_eligibility(other, users["suzhou"], on=ON)
     assert other.status == "ineligible"
     assert other.ineligible_reasons == [
-        f"Major quality incident {recent.number} of level 较大 on 2024-08-01, within the last 3 years "
+        f"Major quality incident {recent.number} of level larger on 2024-08-01, within the last 3 years "
         f"(since 2023-06-10)."]
     # a shorter window (a parameter): eligible
     assert not svc.eligibility_reasons(e, 2026, on=ON, incident_years=1)
