@@ -557,7 +557,8 @@ def build_recall_world(w: World) -> None:
 def build_targets_world(w: World) -> None:
     """Targets reference data (elements, indicators, target sets and targets), entered data values
     in 苏州, 昆山, 南京 and 北京, an assessment scheme with an item and city assessments of 苏州
-    and 南京."""
+    and 南京; award applications, recognised brands and demonstration zones of the world's
+    enterprises."""
     from decimal import Decimal
 
     from zhijian.targets import models as tg
@@ -590,6 +591,23 @@ def build_targets_world(w: World) -> None:
         a = tg.Assessment.objects.create(scheme=scheme, division_id=division)
         tg.AssessmentScore.objects.create(assessment=a, item=item)
         w.add(a, division, public=False, where=f"assessment {division}")
+    # award applications of the world's enterprises (drafts and one granted), recognised brands
+    # and demonstration zones (issue 12 §3)
+    w.fresh_related[(tg.AwardApplication, "year")] = lambda current, obj: 1990 + w.serial() % 110
+    for n, key in enumerate(("gusu", "gusu2", "kunshan", "xuanwu", "beijing")):
+        e = w.enterprises[key]
+        app = tg.AwardApplication.objects.create(
+            enterprise=e, kind="jiangsu_quality_award", year=2026, title=f"矩阵{key}质量奖申报", documents="自评报告",
+            status="granted" if key == "kunshan" else "draft")
+        w.add(app, e.division_id, enterprise=e.pk, public=False, where=f"award application {key}")
+        if key == "gusu2":
+            continue
+        brand = tg.Brand.objects.create(name=f"矩阵{key}名牌", kind="jiangsu_famous_brand", enterprise=e,
+                                        division_id=e.division_id, year=2025)
+        w.add(brand, e.division_id, enterprise=e.pk, public=False, where=f"recognised brand {key}")
+        zone = tg.DemonstrationZone.objects.create(name=f"矩阵{key}示范区", kind="quality_city",
+                                                   division_id=e.division_id, year=2026)
+        w.add(zone, e.division_id, public=False, where=f"demonstration zone {key}")
 
 
 def build_world() -> World:

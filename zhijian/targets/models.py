@@ -433,3 +433,10 @@ class AssessmentEvent(models.Model):
 
     class Meta:
         ordering = ["date", "id"]
+
+
+# --------------------------------------------------------------------------- awards, brands, zones
+# (issue 12 §3; the models live in awards.py)
+
+from .awards import (AwardApplication, AwardEvent, AwardKind, AwardReward, Brand,  # noqa: E402, F401
+                     DemonstrationZone)

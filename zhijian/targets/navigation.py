@@ -13,5 +13,8 @@ MENU = [
         MenuItem("targets:datavalue_list", models.DataValue),
         MenuItem("targets:assessmentscheme_list", models.AssessmentScheme),
         MenuItem("targets:assessment_list", models.Assessment),
+        MenuItem("targets:awardapplication_list", models.AwardApplication),
+        MenuItem("targets:brand_list", models.Brand),
+        MenuItem("targets:demonstrationzone_list", models.DemonstrationZone),
     ]),
 ]

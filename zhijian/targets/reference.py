@@ -64,5 +64,19 @@ def load_targets(set_model=None, target_model=None, indicator_model=None) -> int
     return n
 
 
+def load_award_rewards(model=None) -> int:
+    """The one-off provincial rewards of seed 三(三) (``award_rewards.csv``); a city-level award has
+    no provincial reward (no row)."""
+    if model is None:
+        from .models import AwardReward as model
+    n = 0
+    for r in _rows("award_rewards.csv"):
+        model.objects.get_or_create(kind=r["kind"], applies_from=int(r["applies_from"]), defaults={
+            "amount": Decimal(r["amount"]), "source": r["source"]})
+        n += 1
+    return n
+
+
 def load_all() -> dict[str, int]:
-    return {"data elements": load_elements(), "indicators": load_indicators(), "targets": load_targets()}
+    return {"data elements": load_elements(), "indicators": load_indicators(), "targets": load_targets(),
+            "award rewards": load_award_rewards()}

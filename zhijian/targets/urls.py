@@ -39,3 +39,26 @@ urlpatterns = [
     path("assessments/<int:pk>/steps/<slug:step>/", views.AssessmentStepView.as_view(), name="assessment_step"),
     path("assessments/<int:pk>/evidence/<int:score>/", views.EvidenceView.as_view(), name="assessment_evidence"),
 ]
+
+# awards, brands and demonstration zones (issue 12 §3)
+from . import award_views  # noqa: E402
+
+urlpatterns += [
+    path("awards/", award_views.AwardApplicationListView.as_view(), name="awardapplication_list"),
+    path("awards/add/", award_views.AwardApplicationEditView.as_view(), name="awardapplication_add"),
+    path("awards/<int:pk>/", award_views.AwardApplicationDetailView.as_view(), name="awardapplication_detail"),
+    path("awards/<int:pk>/edit/", award_views.AwardApplicationEditView.as_view(), name="awardapplication_edit"),
+    path("awards/<int:pk>/steps/<slug:step>/", award_views.AwardApplicationStepView.as_view(),
+         name="awardapplication_step"),
+    path("brands/", award_views.BrandListView.as_view(), name="brand_list"),
+    path("brands/add/", award_views.BrandEditView.as_view(), name="brand_add"),
+    path("brands/<int:pk>/", award_views.BrandDetailView.as_view(), name="brand_detail"),
+    path("brands/<int:pk>/edit/", award_views.BrandEditView.as_view(), name="brand_edit"),
+    path("brands/<int:pk>/delete/", award_views.BrandDeleteView.as_view(), name="brand_delete"),
+    path("zones/", award_views.DemonstrationZoneListView.as_view(), name="demonstrationzone_list"),
+    path("zones/add/", award_views.DemonstrationZoneEditView.as_view(), name="demonstrationzone_add"),
+    path("zones/<int:pk>/", award_views.DemonstrationZoneDetailView.as_view(), name="demonstrationzone_detail"),
+    path("zones/<int:pk>/edit/", award_views.DemonstrationZoneEditView.as_view(), name="demonstrationzone_edit"),
+    path("zones/<int:pk>/delete/", award_views.DemonstrationZoneDeleteView.as_view(),
+         name="demonstrationzone_delete"),
+]

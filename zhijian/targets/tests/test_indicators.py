@@ -145,7 +145,7 @@ def test_progress_with_lights_and_cumulative_counts(db, users):
     p = users["province"]
     ts = TargetSet.objects.get(code="seed_2020")
     for year, n in [(2016, 1), (2018, 1)]:
-        dv = services.submit_value(p, element=DataElement.objects.get(code="china_quality_award"), division="320000",
+        dv = services.submit_value(p, element=DataElement.objects.get(code="national_quality_award"), division="320000",
                                    period=str(year), value=n)
         services.review_value(dv, p, approve=True)
     for code, value in [("manufacturing_quality_index", "84"), ("producer_service_satisfaction", "86"),
@@ -154,7 +154,7 @@ def test_progress_with_lights_and_cumulative_counts(db, users):
                                    value=Decimal(value))
         services.review_value(dv, p, approve=True)
     rows = {r.target.indicator.code: r for r in services.progress(ts, "320000", "2020")}
-    assert rows["china_quality_award"].value == 2 and rows["china_quality_award"].light == "met"    # 2016–2020
+    assert rows["national_quality_award"].value == 2 and rows["national_quality_award"].light == "not_met"  # 2016–2020
     assert rows["manufacturing_quality_index"].light == "near"      # 84 ≥ 88 × 0.95 = 83.6
     assert rows["producer_service_satisfaction"].light == "met"
     assert rows["consumer_service_satisfaction"].light == "near"

@@ -90,7 +90,10 @@ def test_the_preloaded_2020_set_holds_exactly_the_seed_targets():
 
 @pytest.mark.django_db
 def test_targets_the_platform_cannot_compute_are_entered_elements():
-    computed = {"pass_rate_agricultural", "pass_rate_industrial", "pass_rate_consumer", "credit_aa_or_above"}
+    computed = {"pass_rate_agricultural", "pass_rate_industrial", "pass_rate_consumer", "credit_aa_or_above",
+                # counted from award applications and recognised brands (issue 12 §3)
+                "china_quality_award", "jiangsu_quality_award", "well_known_trademarks", "jiangsu_famous_trademarks",
+                "jiangsu_famous_brands", "international_brands", "service_brand_enterprises"}
     ts = TargetSet.objects.get(code="seed_2020")
     for t in ts.targets.select_related("indicator"):
         kinds = set(DataElement.objects.filter(code__in=t.indicator.element_codes()).values_list("kind", flat=True))

@@ -97,4 +97,50 @@ def build():
                                   producer=ents[division], product_description="测试产品",
                                   defect="测试缺陷", origin="defect_report", opened_on=opened,
                                   decided_on=decided, kind=kind, status=status)
+    build_awards()
     return cats
+
+
+# --------------------------------------------------------------------------- awards, brands, zones
+# granted award applications: (division, kind, year, decision date); one draft and one rejected
+# application that do not count; brands: (division, kind, year, recognised on, valid until);
+# zones: (division, kind, status, year, approved on). Hand counts in test_awards.py.
+AWARDS = [
+    ("320505", "jiangsu_quality_award", 2026, D(2026, 3, 10)),
+    ("320583", "jiangsu_quality_award", 2026, D(2026, 3, 20)),
+    ("320102", "china_quality_award", 2026, D(2026, 6, 1)),
+    ("320583", "city_quality_award", 2026, D(2026, 2, 5)),
+]
+BRANDS = [
+    ("320505", "well_known_trademark", 2025, None, None),                 # in force all 2026
+    ("320583", "well_known_trademark", 2026, D(2026, 4, 2), None),        # from April
+    ("320583", "jiangsu_famous_brand", 2026, D(2026, 1, 5), D(2026, 5, 31)),  # January–May
+    ("320102", "service_brand", 2026, D(2026, 2, 1), None),
+    ("320505", "geographical_indication", 2026, None, None),              # from January
+]
+ZONES = [
+    ("320500", "quality_city", "approved", 2026, D(2026, 5, 15)),
+    ("320583", "quality_product_zone", "approved", 2026, None),
+    ("320100", "brand_zone", "candidate", 2026, None),                  # not approved: not counted
+]
+
+
+def build_awards():
+    from zhijian.registry.tests.factories import make_enterprise
+    from zhijian.targets.models import AwardApplication, Brand, DemonstrationZone
+
+    for n, (division, kind, year, decided) in enumerate(AWARDS):
+        AwardApplication.objects.create(enterprise=make_enterprise(division=division, name=f"获奖测试企业{n}"),
+                                        kind=kind, year=year, title=f"申报{n}", status="granted",
+                                        decision_date=decided, decision_number=f"苏质奖〔2026〕{n}号")
+    e = make_enterprise(division="320505", name="未获奖测试企业")
+    AwardApplication.objects.create(enterprise=e, kind="jiangsu_quality_award", year=2026, title="草稿",
+                                    status="draft")
+    AwardApplication.objects.create(enterprise=e, kind="china_quality_award", year=2026, title="未通过",
+                                    status="rejected", decision_date=D(2026, 3, 1), decision_number="x")
+    for n, (division, kind, year, on, until) in enumerate(BRANDS):
+        Brand.objects.create(name=f"测试品牌{n}", kind=kind, division_id=division, year=year, recognised_on=on,
+                             valid_until=until)
+    for n, (division, kind, status, year, on) in enumerate(ZONES):
+        DemonstrationZone.objects.create(name=f"测试示范区{n}", kind=kind, division_id=division, status=status,
+                                         year=year, approved_on=on)

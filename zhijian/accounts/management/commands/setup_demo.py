@@ -128,6 +128,11 @@ class Command(BaseCommand):
 
             for name, n in risk_demo.load(province, seed=seed).items():
                 self.stdout.write(f"  risk {name}: {n}")
+        with change_context(user=province, source="cli"):
+            from zhijian.targets import demo as targets_demo
+
+            for name, n in targets_demo.load(province, officer).items():
+                self.stdout.write(f"  targets {name}: {n}")
         hospital = SentinelHospital.objects.filter(division__pk__startswith="3205").order_by("code").first()
         if hospital is not None:
             with transaction.atomic(), change_context(source="cli"):
