@@ -13,5 +13,6 @@ MENU = [
         MenuItem("targets:datavalue_list", models.DataValue),
         MenuItem("targets:assessmentscheme_list", models.AssessmentScheme),
         MenuItem("targets:assessment_list", models.Assessment),
+        MenuItem("targets:qualityreport_list", models.QualityReport),
     ]),
 ]

@@ -14,3 +14,8 @@ ROLE_PERMISSIONS = {
                 "targets.targetset": "v", "targets.target": "v", "targets.assessmentscheme": "v",
                 "targets.assessmentitem": "v", "targets.assessment": "vc"},
 }
+
+# Quality-status reports: the province and city officers request reports of their own division
+# (and see those below it); the province publishes them on the portal.
+ROLE_PERMISSIONS["province_admin"]["targets.qualityreport"] = "vacd"
+ROLE_PERMISSIONS["officer"]["targets.qualityreport"] = "va"

@@ -9,4 +9,5 @@ router.register("indicators", views.IndicatorViewSet, basename="indicator")
 router.register("data-values", views.DataValueViewSet, basename="datavalue")
 router.register("target-sets", views.TargetSetViewSet, basename="targetset")
 router.register("assessments", views.AssessmentViewSet, basename="assessment")
+router.register("quality-reports", views.QualityReportViewSet, basename="qualityreport")
 urlpatterns = router.urls
