@@ -590,6 +590,12 @@ def build_targets_world(w: World) -> None:
         a = tg.Assessment.objects.create(scheme=scheme, division_id=division)
         tg.AssessmentScore.objects.create(assessment=a, item=item)
         w.add(a, division, public=False, where=f"assessment {division}")
+    # quality-status reports: the province's (built, not published), 苏州's (built, published on
+    # the portal), 南京's (queued)
+    for division, status, published in (("320000", "done", False), ("320500", "done", True),
+                                        ("320100", "queued", False)):
+        r = tg.QualityReport.objects.create(division_id=division, period="2026", status=status, published=published)
+        w.add(r, division, public=published, where=f"quality report {division}")
 
 
 def build_world() -> World:
