@@ -60,8 +60,9 @@ class QualityReportDetailView(ObjectDetailView):
     model = QualityReport
     queryset = QualityReport.objects.select_related("division", "requested_by")
     template_name = "targets/report/detail.html"
-    detail_fields = ("division", "period", "status", "trigger", "requested_by", "started_at", "finished_at",
-                     "duration_s", "figure_count", "chart_count", "published", "published_at")
+    # the times are in the history below (local time)
+    detail_fields = ("division", "period", "status", "trigger", "requested_by", "duration_s", "figure_count",
+                     "chart_count", "published")
 
     def get(self, request, pk):
         if getattr(request, "htmx", False) and request.GET.get("partial"):
