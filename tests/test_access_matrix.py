@@ -608,6 +608,12 @@ def build_targets_world(w: World) -> None:
         zone = tg.DemonstrationZone.objects.create(name=f"矩阵{key}示范区", kind="quality_city",
                                                    division_id=e.division_id, year=2026)
         w.add(zone, e.division_id, public=False, where=f"demonstration zone {key}")
+    # quality-status reports: the province's (built, not published), 苏州's (built, published on
+    # the portal), 南京's (queued)
+    for division, status, published in (("320000", "done", False), ("320500", "done", True),
+                                        ("320100", "queued", False)):
+        r = tg.QualityReport.objects.create(division_id=division, period="2026", status=status, published=published)
+        w.add(r, division, public=published, where=f"quality report {division}")
 
 
 def build_world() -> World:

@@ -11,6 +11,7 @@ MENU = [
         MenuItem("portal:spotcheck_results", label=_("Spot-check results"), public=True),
         MenuItem("portal:spotcheck_passrates", label=_("Pass rates"), public=True),
         MenuItem("portal:recall_list", label=_("Recall notices"), public=True),
+        MenuItem("portal:report_list", label=_("Quality-status reports"), public=True),
         MenuItem("portal:complaint_form", label=_("Submit a complaint or report"), public=True),
         MenuItem("portal:complaint_status", label=_("Follow a complaint or report"), public=True),
         MenuItem("portal:complaint_opendata", label=_("Complaint open data"), public=True),

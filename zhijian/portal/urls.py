@@ -2,7 +2,7 @@ from django.urls import path
 
 from zhijian.complaints import views_stats as complaints_stats
 
-from . import complaint_views, credit_views, recall_views, risk_views, spotcheck_views, views
+from . import complaint_views, credit_views, recall_views, report_views, risk_views, spotcheck_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -36,6 +36,9 @@ urlpatterns = [
     path("complaints/received/", complaint_views.ComplaintReceiptView.as_view(), name="complaint_receipt"),
     path("complaints/status/", complaint_views.ComplaintStatusView.as_view(), name="complaint_status"),
     path("complaints/open-data/", complaints_stats.OpenDataView.as_view(), name="complaint_opendata"),
+    # quality-status reports (issue 12 §4)
+    path("reports/", report_views.ReportListView.as_view(), name="report_list"),
+    path("reports/<int:pk>/<slug:fmt>/", report_views.ReportFileView.as_view(), name="report_file"),
     # public credit page per enterprise (DESIGN §6.3, §7)
     path("credit/<str:uscc>/", credit_views.CreditPageView.as_view(), name="credit_page"),
 ]

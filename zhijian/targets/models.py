@@ -440,3 +440,93 @@ class AssessmentEvent(models.Model):
 
 from .awards import (AwardApplication, AwardEvent, AwardKind, AwardReward, Brand,  # noqa: E402, F401
                      DemonstrationZone)
+# =========================================================================== quality-status report
+# Issue 12 §4 (seed 二(四)1: 定期发布质量状况分析报告). Kept in this delimited section; the building
+# code is in zhijian/targets/report/.
+
+
+def _report_file_to(instance, filename):
+    return f"targets/reports/{instance.pk or 'new'}/{filename}"
+
+
+class QualityReport(ScopedModel, TimestampedModel):
+    """A quarterly or annual quality-status report of the province or a city: requested, built
+    in the background (with progress), its HTML, PDF and workbook stored, and published."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("being built")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    class Trigger(models.TextChoices):
+        WEB = "web", _("requested on the web")
+        CLI = "cli", _("command line")
+        SCHEDULE = "schedule", _("schedule")
+
+    division = models.ForeignKey("registry.Division", models.PROTECT, related_name="+",
+                                 verbose_name=_("division"))
+    period = models.CharField(_("period"), max_length=6, db_index=True)
+    language = models.CharField(_("language"), max_length=8, default="zh-hans")
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    message = models.TextField(_("reason"), blank=True)
+    phase = models.CharField(_("phase"), max_length=32, blank=True)
+    progress_done = models.PositiveSmallIntegerField(_("steps done"), default=0)
+    progress_total = models.PositiveSmallIntegerField(_("steps"), default=0)
+    trigger = models.CharField(_("started by"), max_length=10, choices=Trigger.choices, default=Trigger.WEB)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("requested by"))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    duration_s = models.FloatField(_("duration (s)"), null=True, blank=True)
+    figure_count = models.PositiveSmallIntegerField(_("figures and tables"), default=0)
+    chart_count = models.PositiveSmallIntegerField(_("charts"), default=0)
+    html_file = models.FileField(_("HTML"), upload_to=_report_file_to, blank=True, max_length=255)
+    pdf_file = models.FileField(_("PDF"), upload_to=_report_file_to, blank=True, max_length=255)
+    xlsx_file = models.FileField(_("Excel workbook"), upload_to=_report_file_to, blank=True, max_length=255)
+    published = models.BooleanField(_("published"), default=False)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    scope_division = "division"
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("quality-status report")
+        verbose_name_plural = _("quality-status reports")
+        indexes = [models.Index(fields=["division", "period"])]
+
+    def __str__(self):
+        return f"{self.division} {self.period}"
+
+    @classmethod
+    def public_q(cls):
+        return models.Q(published=True, status="done")
+
+    def get_absolute_url(self):
+        return reverse("targets:qualityreport_detail", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class QualityReportEvent(models.Model):
+    """A typed event in a report's history."""
+
+    class Type(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        STARTED = "started", _("build started")
+        BUILT = "built", _("built")
+        FAILED = "failed", _("failed")
+        PUBLISHED = "published", _("published")
+        WITHDRAWN = "withdrawn", _("withdrawn from the portal")
+
+    report = models.ForeignKey(QualityReport, models.CASCADE, related_name="events")
+    type = models.CharField(max_length=16, choices=Type.choices)
+    date = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    parameters = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["date", "id"]

@@ -16,5 +16,6 @@ MENU = [
         MenuItem("targets:awardapplication_list", models.AwardApplication),
         MenuItem("targets:brand_list", models.Brand),
         MenuItem("targets:demonstrationzone_list", models.DemonstrationZone),
+        MenuItem("targets:qualityreport_list", models.QualityReport),
     ]),
 ]

@@ -21,3 +21,8 @@ ROLE_PERMISSIONS = {
                 "targets.awardapplication": "vac", "targets.brand": "vacd", "targets.demonstrationzone": "vacd"},
     "enterprise": {"targets.awardapplication": "vac"},
 }
+
+# Quality-status reports: the province and city officers request reports of their own division
+# (and see those below it); the province publishes them on the portal.
+ROLE_PERMISSIONS["province_admin"]["targets.qualityreport"] = "vacd"
+ROLE_PERMISSIONS["officer"]["targets.qualityreport"] = "va"

@@ -2,6 +2,7 @@
 from django.urls import path
 
 from . import views
+from .report import views as report_views
 
 app_name = "targets"
 
@@ -38,6 +39,12 @@ urlpatterns = [
     path("assessments/<int:pk>/", views.AssessmentDetailView.as_view(), name="assessment_detail"),
     path("assessments/<int:pk>/steps/<slug:step>/", views.AssessmentStepView.as_view(), name="assessment_step"),
     path("assessments/<int:pk>/evidence/<int:score>/", views.EvidenceView.as_view(), name="assessment_evidence"),
+    # quality-status reports (issue 12 §4)
+    path("reports/", report_views.QualityReportListView.as_view(), name="qualityreport_list"),
+    path("reports/add/", report_views.QualityReportRequestView.as_view(), name="qualityreport_add"),
+    path("reports/<int:pk>/", report_views.QualityReportDetailView.as_view(), name="qualityreport_detail"),
+    path("reports/<int:pk>/publish/", report_views.QualityReportPublishView.as_view(), name="qualityreport_publish"),
+    path("reports/<int:pk>/<slug:fmt>/", report_views.QualityReportDownloadView.as_view(), name="qualityreport_file"),
 ]
 
 # awards, brands and demonstration zones (issue 12 §3)

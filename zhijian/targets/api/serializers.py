@@ -99,3 +99,22 @@ class AssessmentSerializer(ScopedModelSerializer):
         model = models.Assessment
         fields = ["id", "scheme", "year", "division", "status", "submitted_at", "self_total", "total", "grade",
                   "veto", "veto_reason", "veto_incident", "rank", "published_at", "scores"]
+
+
+class QualityReportSerializer(ScopedModelSerializer):
+    """A quality-status report (read): status and progress, and its files' links when built."""
+
+    files = serializers.SerializerMethodField()
+
+    class Meta:
+        model = models.QualityReport
+        fields = ["id", "division", "period", "status", "message", "phase", "progress_done", "progress_total",
+                  "trigger", "started_at", "finished_at", "duration_s", "figure_count", "chart_count",
+                  "published", "published_at", "files"]
+
+    def get_files(self, obj) -> dict:
+        from django.urls import reverse
+
+        if obj.status != models.QualityReport.Status.DONE:
+            return {}
+        return {fmt: reverse("targets:qualityreport_file", args=[obj.pk, fmt]) for fmt in ("pdf", "html", "xlsx")}

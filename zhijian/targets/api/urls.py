@@ -15,4 +15,5 @@ from . import award_views  # noqa: E402
 router.register("award-applications", award_views.AwardApplicationViewSet, basename="awardapplication")
 router.register("brands", award_views.RecognisedBrandViewSet, basename="brand")
 router.register("demonstration-zones", award_views.DemonstrationZoneViewSet, basename="demonstrationzone")
+router.register("quality-reports", views.QualityReportViewSet, basename="qualityreport")
 urlpatterns = router.urls

@@ -16,6 +16,7 @@ from zhijian.registry.models import Division
 from zhijian.spotcheck.api.views import ChangePermission, ScopedReadViewSet, run_service
 
 from .. import filtersets, models, periods, services
+from ..report.filtersets import QualityReportFilterSet
 from . import serializers as s
 
 WHERE = [OpenApiParameter("division", OpenApiTypes.STR, description="GB/T 2260 code (default: your division)"),
@@ -115,3 +116,12 @@ class AssessmentViewSet(ScopedReadViewSet):
     serializer_class = s.AssessmentSerializer
     filterset_class = filtersets.AssessmentFilterSet
     ordering_fields = ["rank", "total"]
+
+
+class QualityReportViewSet(ScopedReadViewSet):
+    """Quality-status reports (read): the province's and cities' in the user's region."""
+
+    queryset = models.QualityReport.objects.select_related("division")
+    serializer_class = s.QualityReportSerializer
+    filterset_class = QualityReportFilterSet
+    ordering_fields = ["created", "period"]
