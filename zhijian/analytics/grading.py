@@ -18,6 +18,7 @@ rounded to 2 decimals; score = Σ subtotals; grade by bands; risk class by grade
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from dataclasses import dataclass
 
@@ -102,9 +103,89 @@ def grades(enterprises, events, listings, method: MethodParams, as_of: dt.date):
     return t.order_by("enterprise_id")
 
 
+# ------------------------------------------------------------------------------ explanation
+# The explanation of a grade (``Grade.explanation``, docs/credit.md) is built here, by the engine,
+# as JSON text: byte for byte what ``json.dumps`` gives for the same dict (default separators,
+# keys in the documented order), so DuckDB and Spark write the same string and loading it needs no
+# Python per row. Event type codes are slugs and group names are fixed words, so no string needs
+# escaping. Numbers: contributions and event sums are rounded to 4 decimals, subtotals and scores
+# come rounded to 2, weights have 2; each is written as a fixed-point decimal with the trailing
+# zeros dropped (at least one digit after the point) -- Python's ``repr`` of the same rounded float.
+SCALE = 10_000
+
+
+def _fixed4(x):
+    """JSON text of ``round(x, 4)`` as Python writes it (``-5.0``, ``0.3536``, ``12.5``), computed
+    with integers (both engines round half away from zero on the same double)."""
+    n = (x * float(SCALE)).round().cast("int64")
+    a = n.abs()
+    frac = a % SCALE
+    digits = frac.cast("string").lpad(4, "0")
+    frac_text = ibis.cases((frac % 1000 == 0, digits.substr(0, 1)), (frac % 100 == 0, digits.substr(0, 2)),
+                           (frac % 10 == 0, digits.substr(0, 3)), else_=digits)
+    return ibis.ifelse(n < 0, "-", "") + (a // SCALE).cast("string") + "." + frac_text
+
+
+def _iso_date(day):
+    """``YYYY-MM-DD`` of a day number (days since 1970-01-01), in integer arithmetic (the civil-from-days
+    algorithm, H. Hinnant), so that no engine's date functions or time zone are involved."""
+    z = day + 719468
+    era = ibis.ifelse(z >= 0, z, z - 146096) // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = ibis.ifelse(mp < 10, mp + 3, mp - 9)
+    y = yoe + era * 400 + ibis.ifelse(m <= 2, 1, 0)
+    return (y.cast("string").lpad(4, "0") + "-" + m.cast("string").lpad(2, "0") + "-"
+            + d.cast("string").lpad(2, "0"))
+
+
+def _text(value) -> str:
+    return json.dumps(value)
+
+
+def event_entries(events, as_of: dt.date):
+    """Per enterprise, the JSON list of its counted events (by event id): enterprise_id, events_json."""
+    c = contributions(events, as_of)
+    entry = ('{"event": ' + c.event_id.cast("string") + ', "type": "' + c.type_code.cast("string")
+             + '", "group": "' + c.grp.cast("string") + '", "date": "' + _iso_date(c.day)
+             + '", "weight": ' + _fixed4(c.weight.cast("float64")) + ', "age_days": '
+             + c.age_days.cast("string") + ', "contribution": ' + _fixed4(c.contribution) + "}")
+    c = c.mutate(entry=entry)
+    # ordered by event id: collect (id, text) pairs, sort the array (structs sort by their first
+    # field on both engines), keep the text
+    pairs = c.group_by("enterprise_id").aggregate(
+        items=ibis.struct({"id": c.event_id, "entry": c.entry}).collect())
+    return pairs.select("enterprise_id",
+                        events_json="[" + pairs.items.sort().map(lambda s: s.entry).join(", ") + "]")
+
+
+def explained(enterprises, events, listings, method: MethodParams, as_of: dt.date):
+    """The grades of ``grades`` with their explanation: one more column, ``explanation`` (JSON text)."""
+    g = grades(enterprises, events, listings, method, as_of)
+    ev = event_entries(events, as_of)
+    g = g.left_join(ev, g.enterprise_id == ev.enterprise_id).select(g, ev.events_json)
+    groups = []
+    for grp in GROUPS:
+        spec = method.groups[grp]
+        groups.append(f'{_text(grp)}: {{"base": {_text(float(spec["base"]))}, "cap": {_text(float(spec["cap"]))}, '
+                      f'"events": ' + _fixed4(g[f"{grp}_events"]) + ', "subtotal": ' + _fixed4(g[grp]) + "}")
+    text = (f'{{"method": {_text(method.version)}, "as_of": {_text(as_of.isoformat())}, "score": '
+            + _fixed4(g.score) + ', "grade": "' + g.grade + f'", "grade_bands": {_text(method.grade_bands)}, '
+            + '"grade_class": "' + g.grade_class + '", "risk_class": "' + g.risk_class + '", "rule": "'
+            + g.rule + '", "groups": {' + groups[0] + ", " + groups[1] + ", " + groups[2] + '}, "events": '
+            + g.events_json.coalesce("[]") + "}")
+    return g.mutate(explanation=text).drop("events_json").order_by("enterprise_id")
+
+
 def connect(engine: str = "duckdb"):
     if engine == "duckdb":
-        return ibis.duckdb.connect()
+        con = ibis.duckdb.connect()
+        # ibis 12 writes list lambdas (the explanation's ``map``) with the arrow DuckDB 2 deprecates
+        con.raw_sql("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
+        return con
     if engine == "spark":
         try:
             from pyspark.sql import SparkSession
@@ -119,27 +200,32 @@ def connect(engine: str = "duckdb"):
     raise ValueError(f"unknown engine {engine!r} (duckdb or spark)")
 
 
-def run(snapshot_dir, method: MethodParams, as_of: dt.date, engine: str = "duckdb"):
-    """Execute the job on ``engine``; returns (grades, contributions) as pyarrow tables."""
+def _inputs(con, snapshot_dir):
     from pathlib import Path
 
     d = Path(snapshot_dir)
+    return tuple(con.read_parquet(str(d / f"{name}.parquet")) for name in ("enterprises", "events", "listings"))
+
+
+def run(snapshot_dir, method: MethodParams, as_of: dt.date, engine: str = "duckdb", explain: bool = True):
+    """Execute the job on ``engine``; returns (grades, contributions) as pyarrow tables, the grades
+    with their ``explanation`` column unless ``explain`` is false."""
     con = connect(engine)
-    ents = con.read_parquet(str(d / "enterprises.parquet"))
-    events = con.read_parquet(str(d / "events.parquet"))
-    listings = con.read_parquet(str(d / "listings.parquet"))
-    g = grades(ents, events, listings, method, as_of)
+    ents, events, listings = _inputs(con, snapshot_dir)
+    g = (explained if explain else grades)(ents, events, listings, method, as_of)
     c = contributions(events, as_of).select(
         "event_id", "enterprise_id", "type_code", "grp", "day", "weight", "age_days",
         "contribution").order_by(["enterprise_id", "event_id"])
     return con.to_pyarrow(g), con.to_pyarrow(c)
 
 
-def run_to_parquet(snapshot_dir, out_dir, method: MethodParams, as_of: dt.date, engine: str = "duckdb"):
-    """Execute the job on ``engine`` into ``out_dir``: ``grades.parquet`` (as ``grades``) and
-    ``contributions.parquet`` -- event_id, enterprise_id, age_days, contribution of every counted
-    event, in snapshot order (enterprise, then event id; type, group, date and weight are the
-    snapshot's). DuckDB streams both to disk; returns the paths.
+def run_to_parquet(snapshot_dir, out_dir, method: MethodParams, as_of: dt.date, engine: str = "duckdb",
+                   explain: bool = False, with_contributions: bool = True):
+    """Execute the job on ``engine`` into ``out_dir``: ``grades.parquet`` (as ``grades``, or as
+    ``explained`` with ``explain``: the grades with their explanation JSON, what a run loads) and,
+    ``with_contributions``, ``contributions.parquet`` -- event_id, enterprise_id, age_days,
+    contribution of every counted event, in snapshot order (enterprise, then event id; type, group,
+    date and weight are the snapshot's). DuckDB streams both to disk; returns the paths.
 
     The contributions are not re-sorted on DuckDB: it keeps the scan order of the snapshot
     (``preserve_insertion_order``, on by default), which is already (enterprise_id, event_id), and
@@ -152,18 +238,19 @@ def run_to_parquet(snapshot_dir, out_dir, method: MethodParams, as_of: dt.date, 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     con = connect(engine)
-    d = Path(snapshot_dir)
-    ents = con.read_parquet(str(d / "enterprises.parquet"))
-    events = con.read_parquet(str(d / "events.parquet"))
-    listings = con.read_parquet(str(d / "listings.parquet"))
-    g = grades(ents, events, listings, method, as_of)
+    ents, events, listings = _inputs(con, snapshot_dir)
+    g = (explained if explain else grades)(ents, events, listings, method, as_of)
     c = contributions(events, as_of).select("event_id", "enterprise_id", "age_days", "contribution")
-    paths = {"grades": out / "grades.parquet", "contributions": out / "contributions.parquet"}
+    paths = {"grades": out / "grades.parquet"}
+    if with_contributions:
+        paths["contributions"] = out / "contributions.parquet"
     if engine == "duckdb":
         con.raw_sql("SET preserve_insertion_order = true")
         con.to_parquet(g, str(paths["grades"]))
-        con.to_parquet(c, str(paths["contributions"]))
+        if with_contributions:
+            con.to_parquet(c, str(paths["contributions"]))
     else:
         pq.write_table(con.to_pyarrow(g), str(paths["grades"]))
-        pq.write_table(con.to_pyarrow(c.order_by(["enterprise_id", "event_id"])), str(paths["contributions"]))
+        if with_contributions:
+            pq.write_table(con.to_pyarrow(c.order_by(["enterprise_id", "event_id"])), str(paths["contributions"]))
     return paths

@@ -1,5 +1,9 @@
 """Grading runs: snapshot → Ibis job on an engine → grades bulk-loaded, the run recorded and audited.
 
+The job writes the grades with their explanation (JSON built by the engine) to
+``<snapshot>/result/grades.parquet``; ``loading.load`` puts them into the grade table in one
+transaction (COPY on PostgreSQL, ``executemany`` elsewhere), with one ``bulk_create`` audit entry.
+
 A run is started from the command line (``zhijian credit grade``), from the runs page (a background
 task, see ``tasks.py``) or by the monthly schedule (``zhijian credit schedule``). Every start goes
 through ``start_run``, which refuses a second run while one is queued or running: the check and the
@@ -19,10 +23,9 @@ import json
 import logging
 import os
 import time
-from collections import defaultdict
-from decimal import Decimal
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -32,11 +35,11 @@ from django.utils.translation import gettext as _
 from zhijian.accounts import audit
 from zhijian.analytics import grading, snapshot
 
-from .models import GROUPS, Grade, GradingRun, Method
+from . import loading
+from .models import GradingRun, Method
 from .services import current_method
 
 logger = logging.getLogger(__name__)
-BATCH = 2000
 ENGINES = ("duckdb", "spark")
 ACTIVE = (GradingRun.Status.PENDING, GradingRun.Status.RUNNING)
 # A queued or running run older than this is taken for dead (its worker was killed) and marked
@@ -47,31 +50,6 @@ STALE_AFTER = dt.timedelta(hours=int(getattr(settings, "ZHIJIAN_CREDIT_RUN_STALE
 def method_params(method: Method) -> grading.MethodParams:
     return grading.MethodParams(version=method.version, groups=method.groups,
                                 grade_bands=method.grade_bands, risk_rules=method.risk_rules)
-
-
-def _explanations(method: Method, as_of: dt.date, grades_tbl, contrib_tbl) -> dict[int, dict]:
-    """Explanation JSON per enterprise id (events with contributions, group subtotals, rule)."""
-    events = defaultdict(list)
-    c = contrib_tbl.to_pydict()
-    for i in range(contrib_tbl.num_rows):
-        events[c["enterprise_id"][i]].append({
-            "event": c["event_id"][i], "type": c["type_code"][i], "group": c["grp"][i],
-            "date": (grading.EPOCH + dt.timedelta(days=c["day"][i])).isoformat(),
-            "weight": c["weight"][i], "age_days": c["age_days"][i],
-            "contribution": round(c["contribution"][i], 4)})
-    g = grades_tbl.to_pydict()
-    result = {}
-    for i in range(grades_tbl.num_rows):
-        eid = g["enterprise_id"][i]
-        groups = {grp: {"base": float(method.groups[grp]["base"]), "cap": float(method.groups[grp]["cap"]),
-                        "events": round(g[f"{grp}_events"][i], 4), "subtotal": g[grp][i]}
-                  for grp in GROUPS}
-        result[eid] = {
-            "method": method.version, "as_of": as_of.isoformat(), "score": g["score"][i],
-            "grade": g["grade"][i], "grade_bands": method.grade_bands,
-            "grade_class": g["grade_class"][i], "risk_class": g["risk_class"][i],
-            "rule": g["rule"][i], "groups": groups, "events": events.get(eid, [])}
-    return result
 
 
 # ---------------------------------------------------------------------------------------- progress
@@ -203,22 +181,16 @@ def execute_run(run_id: int, *, snapshot_dir=None, progress=None) -> GradingRun:
                          / f"run-{run.pk}-{run.started:%Y%m%dT%H%M%S}")
         snap = snapshot.export(directory)
         report("grade", 0, snap["counts"]["enterprises"])
-        grades_tbl, contrib_tbl = grading.run(directory, method_params(method), as_of, engine)
-        explanations = _explanations(method, as_of, grades_tbl, contrib_tbl)
-        g = grades_tbl.to_pydict()
-        total = grades_tbl.num_rows
+        result = grading.run_to_parquet(directory, directory / "result", method_params(method), as_of, engine,
+                                        explain=True, with_contributions=False)
+        total = pq.ParquetFile(str(result["grades"])).metadata.num_rows
         GradingRun.objects.filter(pk=run.pk).update(progress_total=total, progress_done=0)
         report("load", 0, total)
         computed_at = timezone.now()
+        how = loading.default_path()
         with transaction.atomic():
-            for i in range(0, total, BATCH):
-                Grade.objects.bulk_create([
-                    Grade(enterprise_id=g["enterprise_id"][j], method=method, run=run, as_of=as_of,
-                          score=Decimal(str(g["score"][j])).quantize(Decimal("0.01")),
-                          grade=g["grade"][j], risk_class=g["risk_class"][j], computed_at=computed_at,
-                          explanation=explanations[g["enterprise_id"][j]])
-                    for j in range(i, min(i + BATCH, total))])
-                report("load", min(i + BATCH, total), total)
+            loading.load(result["grades"], run=run, method=method, as_of=as_of, computed_at=computed_at,
+                         how=how, report=lambda done: report("load", done, total))
             if total == 0:
                 report("load", 0, 0)
             run.snapshot_path = snap["path"]
@@ -236,7 +208,7 @@ def execute_run(run_id: int, *, snapshot_dir=None, progress=None) -> GradingRun:
             audit.append("bulk_create", object_type="credit.grade", object_id=run.pk,
                          object_repr=f"grading run {run.pk}",
                          postchange={"run": run.pk, "method": method.version, "engine": engine,
-                                     "as_of": as_of, "grades": total, "trigger": run.trigger,
+                                     "as_of": as_of, "grades": total, "trigger": run.trigger, "load": how,
                                      "snapshot_sha256": snap["sha256"]})
     except Exception as exc:
         logger.exception("grading run %s failed", run.pk)

@@ -1,4 +1,5 @@
-"""One Ibis definition, two engines: DuckDB and PySpark (local mode) give the same grades.
+"""One Ibis definition, two engines: DuckDB and PySpark (local mode) give the same grades, and the
+same explanation text, byte for byte.
 
 The fixtures are the hand-computed worked examples of ``zhijian/credit/tests/test_grading.py``.
 """
@@ -12,7 +13,7 @@ from zhijian.credit.tests.test_grading import AS_OF, CASES, ago, listing
 from zhijian.credit import services
 
 EXACT = ("enterprise_id", "uscc", "event_count", "serious", "abnormal", "commitment", "capability",
-         "performance", "score", "grade", "grade_class", "risk_class", "rule")
+         "performance", "score", "grade", "grade_class", "risk_class", "rule", "explanation")
 
 
 @pytest.fixture
@@ -37,6 +38,7 @@ def test_duckdb_and_spark_compute_the_same_grades(world, tmp_path):
         assert {k: d[k] for k in EXACT} == {k: s[k] for k in EXACT}
         for g in grading.GROUPS:
             assert d[f"{g}_events"] == pytest.approx(s[f"{g}_events"], abs=1e-9)
+    assert sum(d["explanation"].count('"event": ') for d in duck_g.to_pylist()) == duck_c.num_rows
     assert duck_c.num_rows == spark_c.num_rows
     for d, s in zip(duck_c.to_pylist(), spark_c.to_pylist()):
         assert d["contribution"] == pytest.approx(s["contribution"], abs=1e-9)
@@ -52,6 +54,6 @@ def test_a_spark_run_loads_the_same_grades_as_a_duckdb_run(world, tmp_path):
 
     def rows(run):
         return sorted(Grade.objects.filter(run=run).values_list("enterprise_id", "score", "grade",
-                                                                "risk_class"))
+                                                                "risk_class", "explanation"))
 
     assert rows(duck) == rows(spark) and len(rows(duck)) >= len(CASES)

@@ -310,8 +310,9 @@ def test_benchmark_runs_at_tiny_scale(tmp_path):
 
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
 def test_the_benchmarked_parquet_output_is_the_jobs_result(world, tmp_path, engine):
-    """``grading.run_to_parquet`` (what the benchmark times) writes what ``grading.run`` returns:
-    the same grades, and the same contributions in (enterprise, event) order."""
+    """``grading.run_to_parquet`` (what the benchmark times and a run loads) writes what
+    ``grading.run`` returns: the same grades with the same explanation text, and the same
+    contributions in (enterprise, event) order."""
     import pyarrow.parquet as pq
 
     from zhijian.analytics import grading, snapshot
@@ -322,7 +323,7 @@ def test_the_benchmarked_parquet_output_is_the_jobs_result(world, tmp_path, engi
     snapshot.export(tmp_path / "snap")
     params = jobs.method_params(services.current_method(AS_OF))
     g, c = grading.run(tmp_path / "snap", params, AS_OF, "duckdb")
-    paths = grading.run_to_parquet(tmp_path / "snap", tmp_path / "out", params, AS_OF, engine)
+    paths = grading.run_to_parquet(tmp_path / "snap", tmp_path / "out", params, AS_OF, engine, explain=True)
     got = pq.read_table(paths["grades"]).to_pylist()
     assert len(got) == g.num_rows >= 2
     for mine, ref in zip(got, g.to_pylist()):  # event sums may differ in the last bit between engines
