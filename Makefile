@@ -7,7 +7,7 @@ PG_PORT ?= 54329
 HOST ?= 127.0.0.1:8000
 export DJANGO_SETTINGS_MODULE := zhijian.settings
 
-.PHONY: run serve test venv test-deps demo test-sqlite test-postgres test-shifted test-browser bench clean
+.PHONY: run serve test venv test-deps demo test-sqlite test-postgres test-shifted test-browser bench bench-load clean
 
 $(VENV)/.base: requirements/base.txt
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,10 @@ test-shifted:
 bench: $(VENV)/.test
 	$(PY) bench/import_enterprises.py
 	$(PY) bench/signals.py
+
+## make bench-load: gunicorn on a throw-away PostgreSQL under locust (docs/performance.md; not part of make test)
+bench-load: $(VENV)/.test
+	$(PY) bench/load.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -118,6 +118,9 @@ DATABASES = {"default": _database()}
 # PostgreSQL connections are kept for this many seconds (gunicorn workers reuse them).
 CONN_MAX_AGE = int(os.environ.get("ZHIJIAN_CONN_MAX_AGE", "60" if not DEBUG else "0"))
 CONN_HEALTH_CHECKS = True
+# The audit chain: deferred entries (agency lookups) are chained after every this many (0: only
+# by the scheduler / `manage.py flush_audit`).
+ZHIJIAN_AUDIT_FLUSH_EVERY = int(os.environ.get("ZHIJIAN_AUDIT_FLUSH_EVERY", "50"))
 # /readyz and `zhijian status` call the worker stale after this many seconds without a heartbeat.
 ZHIJIAN_HEARTBEAT_MAX_AGE = int(os.environ.get("ZHIJIAN_HEARTBEAT_MAX_AGE", "300"))
 

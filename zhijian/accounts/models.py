@@ -143,3 +143,30 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     entry_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class PendingAuditEntry(models.Model):
+    """An audit entry written without taking the chain's head lock, waiting to be chained.
+
+    High-rate read events (the agency credit lookups) are recorded here, a plain insert that
+    concurrent requests do not serialise on; ``audit.flush_pending`` moves them into the chain
+    (``AuditEntry``, with their sequence numbers and hashes) in batches under one lock.
+    """
+
+    time = models.DateTimeField()
+    user_id = models.IntegerField(null=True, blank=True)
+    username = models.CharField(max_length=150, blank=True)
+    source = models.CharField(max_length=16)
+    request_id = models.CharField(max_length=32, blank=True)
+    remote_addr = models.CharField(max_length=64, blank=True)
+    action = models.CharField(max_length=16, choices=AuditEntry.Action.choices)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=255, blank=True)
+    prechange = models.JSONField(null=True, blank=True)
+    postchange = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("audit entry waiting to be chained")
+        verbose_name_plural = _("audit entries waiting to be chained")

@@ -220,3 +220,25 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
 
 class ScopedReadOnlyModelViewSet(ScopedModelViewSet):
     http_method_names = ["get", "head", "options"]
+
+
+try:  # describe private fields in the OpenAPI schema (drf-spectacular)
+    from drf_spectacular.extensions import OpenApiSerializerExtension
+except ImportError:  # pragma: no cover - the schema generator is optional at run time
+    pass
+else:
+    class ScopedModelSerializerSchema(OpenApiSerializerExtension):
+        """``Meta.private_fields`` are left out of the answers to readers with public access only,
+        so the schema must not call them required (else those answers break their own schema)."""
+
+        target_class = "zhijian.core.api.ScopedModelSerializer"
+        match_subclasses = True
+
+        def map_serializer(self, auto_schema, direction):
+            schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+            private = set(getattr(getattr(self.target, "Meta", None), "private_fields", ()))
+            if private and "required" in schema:
+                schema["required"] = [name for name in schema["required"] if name not in private]
+                if not schema["required"]:
+                    del schema["required"]
+            return schema

@@ -256,7 +256,11 @@ def _printable(text) -> str:
 
 def record_query(*, user, token, uscc: str, found: bool, purpose: str, remote_addr: str | None,
                  body: bytes, request_id: str) -> AgencyQuery:
-    """One ``AgencyQuery`` row and one audit entry (who asked what); one transaction."""
+    """One ``AgencyQuery`` row and one audit entry (who asked what); one transaction.
+
+    The audit entry is deferred (``audit.append_deferred``): lookups do not take the chain's
+    head lock, so concurrent lookups do not wait for each other or for other writes; the
+    entries are chained in batches (``audit.flush_pending``)."""
     from django.db import transaction
 
     from zhijian.accounts import audit
@@ -267,7 +271,7 @@ def record_query(*, user, token, uscc: str, found: bool, purpose: str, remote_ad
             token=token, user=user if getattr(user, "is_authenticated", False) else None,
             agency=agency_name(user, token), purpose=_printable(purpose)[:200], uscc=_printable(uscc)[:18],
             found=found, remote_addr=remote_addr or None, response_sha256=digest)
-        audit.append("other", object_type="credit.agencyquery", object_id=query.pk,
+        audit.append_deferred("other", object_type="credit.agencyquery", object_id=query.pk,
                      object_repr=f"agency lookup {query.uscc}",
                      postchange={"event": "agency_lookup", "uscc": query.uscc, "found": found,
                                  "agency": query.agency, "purpose": query.purpose,

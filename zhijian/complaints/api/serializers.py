@@ -26,8 +26,8 @@ FREE_TEXT = ("facts", "request", "outcome_note")
 
 class CaseSerializer(serializers.ModelSerializer):
     division_detail = BriefDivisionSerializer(source="division", read_only=True)
-    respondent_detail = BriefEnterpriseSerializer(source="respondent", read_only=True)
-    category_detail = BriefProductCategorySerializer(source="category", read_only=True)
+    respondent_detail = BriefEnterpriseSerializer(source="respondent", read_only=True, allow_null=True)
+    category_detail = BriefProductCategorySerializer(source="category", read_only=True, allow_null=True)
     complainant_name = serializers.SerializerMethodField()
     complainant_phone = serializers.SerializerMethodField()
     complainant_id_number = serializers.SerializerMethodField()

@@ -52,7 +52,7 @@ def test_status_reports_queue_runs_heartbeats_and_audit_head():
     info = json.loads(out.getvalue())
     assert info["heartbeats"]["worker"]["fresh"] and info["heartbeats"]["worker"]["detail"] == "host pid 7"
     assert info["heartbeats"]["scheduler"]["age_s"] <= 5
-    assert info["audit_head"] == {"seq": head.seq, "hash": head.entry_hash}
+    assert info["audit_head"] == {"seq": head.seq, "hash": head.entry_hash, "waiting": 0}
     assert info["queue"] == {"ready": 0, "running": 0, "failed_24h": 0}
 
 

@@ -116,6 +116,11 @@ def test_every_lookup_is_logged_with_who_asked(world):
     assert q1.agency == "省公共资源交易中心 / bidding"
     assert q1.response_sha256 == __import__("hashlib").sha256(r1.content).hexdigest()
     assert (q2.uscc, q2.found) == (missing, False)
+    # the audit entries are recorded without the chain's lock and chained in batches
+    from zhijian.accounts.audit import flush_all, verify_chain
+
+    assert AuditEntry.objects.count() == before and verify_chain().pending == 2
+    assert flush_all() == 2 and verify_chain().ok and verify_chain().pending == 0
     entries = list(AuditEntry.objects.filter(object_type="credit.agencyquery").order_by("seq"))
     assert AuditEntry.objects.count() == before + 2
     assert [e.object_id for e in entries] == [str(q1.pk), str(q2.pk)]

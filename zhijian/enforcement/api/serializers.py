@@ -46,7 +46,7 @@ class EnforcementCaseSerializer(ScopedModelSerializer):
     incident = serializers.IntegerField(write_only=True, required=False, min_value=1, max_value=2 ** 62)
     evidence = EvidenceSerializer(many=True, read_only=True)
     events = CaseEventSerializer(many=True, read_only=True)
-    decision = serializers.PrimaryKeyRelatedField(read_only=True)
+    decision = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     deadlines = serializers.SerializerMethodField()
 
     class Meta:

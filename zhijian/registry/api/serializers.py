@@ -58,7 +58,7 @@ class BriefEnterpriseSerializer(serializers.ModelSerializer):
 
 
 class DivisionSerializer(ScopedModelSerializer):
-    parent_detail = BriefDivisionSerializer(source="parent", read_only=True)
+    parent_detail = BriefDivisionSerializer(source="parent", read_only=True, allow_null=True)
 
     class Meta:
         model = models.Division
@@ -71,7 +71,7 @@ class DivisionSerializer(ScopedModelSerializer):
 
 
 class IndustrySerializer(ScopedModelSerializer):
-    parent_detail = BriefIndustrySerializer(source="parent", read_only=True)
+    parent_detail = BriefIndustrySerializer(source="parent", read_only=True, allow_null=True)
 
     class Meta:
         model = models.Industry
@@ -102,9 +102,9 @@ class StandardSerializer(ScopedModelSerializer):
 
 class EnterpriseSerializer(ScopedModelSerializer):
     division_detail = BriefDivisionSerializer(source="division", read_only=True)
-    industry_detail = BriefIndustrySerializer(source="industry", read_only=True)
+    industry_detail = BriefIndustrySerializer(source="industry", read_only=True, allow_null=True)
     uscc_legacy_approved_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True,
+        slug_field="username", read_only=True, allow_null=True,
         help_text=_("Who approved the legacy code: the user who set the flag, reason or code."))
 
     class Meta:

@@ -205,7 +205,7 @@ class OpinionSourceSerializer(ScopedModelSerializer):
 
 
 class OpinionItemSerializer(ScopedModelSerializer):
-    category_detail = BriefProductCategorySerializer(source="category", read_only=True)
+    category_detail = BriefProductCategorySerializer(source="category", read_only=True, allow_null=True)
     division_detail = BriefDivisionSerializer(source="division", read_only=True)
 
     class Meta:
@@ -218,7 +218,7 @@ class OpinionItemSerializer(ScopedModelSerializer):
 
 
 class OpinionStorySerializer(ScopedModelSerializer):
-    category_detail = BriefProductCategorySerializer(source="category", read_only=True)
+    category_detail = BriefProductCategorySerializer(source="category", read_only=True, allow_null=True)
     division_detail = BriefDivisionSerializer(source="division", read_only=True)
 
     class Meta:

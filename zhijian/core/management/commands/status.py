@@ -15,7 +15,7 @@ from django.utils import timezone
 def collect() -> dict:
     from django_tasks_db.models import DBTaskResult, TaskResultStatus
 
-    from zhijian.accounts.models import AuditHead
+    from zhijian.accounts.models import AuditHead, PendingAuditEntry
     from zhijian.core.models import Heartbeat
     from zhijian.credit.models import GradingRun
 
@@ -38,7 +38,8 @@ def collect() -> dict:
                        "detail": hb.detail if hb else "",
                        "fresh": seconds is not None and seconds <= settings.ZHIJIAN_HEARTBEAT_MAX_AGE}
     head = AuditHead.objects.filter(pk=1).first()
-    audit = {"seq": head.seq if head else 0, "hash": head.entry_hash if head else ""}
+    audit = {"seq": head.seq if head else 0, "hash": head.entry_hash if head else "",
+             "waiting": PendingAuditEntry.objects.count()}
     return {"time": now.isoformat(), "queue": queue, "last_grading_run": last_run,
             "heartbeats": beats, "audit_head": audit}
 
@@ -66,7 +67,8 @@ class Command(BaseCommand):
                          f"{'ok' if hb['fresh'] else 'STALE'}, last {hb['age_s']} s ago ({hb['detail']})")
                 self.stdout.write(f"{name}: {state}")
             a = info["audit_head"]
-            self.stdout.write(f"audit chain head: #{a['seq']} {a['hash']}")
+            self.stdout.write(f"audit chain head: #{a['seq']} {a['hash']}"
+                              + (f" ({a['waiting']} entries waiting to be chained)" if a["waiting"] else ""))
         if not info["heartbeats"]["worker"]["fresh"]:
             raise SystemExit(1)
 

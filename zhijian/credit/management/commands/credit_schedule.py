@@ -50,9 +50,11 @@ class Command(BaseCommand):
             time.sleep(every)
 
     def check_once(self, day: dt.date, engine: str) -> None:
+        from zhijian.accounts.audit import flush_all
         from zhijian.credit.registry_events import sync_registry_events
         from zhijian.credit.services_listing import promote_long_abnormal
 
+        flush_all()  # audit entries waiting to be chained (agency lookups in a quiet hour)
         with change_context(source="cli"):
             # Three years on the abnormal-operation list → serious-violation list (SAMR order 44);
             # idempotent, and done before grading so the hard rule sees the new listings.
