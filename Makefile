@@ -67,7 +67,7 @@ test-postgres:
 # day). The clock only moves forward: a test that reads the wall clock where it should not, or
 # whose fixed dates go stale, fails here. FAKETIME_DONT_FAKE_MONOTONIC keeps timeouts real.
 # The Spark engine's tests are left out: the JVM does not run under libfaketime, and they are
-# engine-equality tests with pinned dates (the DuckDB side runs here); so are the few tests that
+# engine-equality tests with pinned dates (the DuckDB side runs here); so are the few tests that sleep or
 # wait on a subprocess with a timeout (marker no_faketime): libfaketime breaks that wait at times;
 # and the tests of the style-held-out classifier (marker trains_model): a full fit reads no clock
 # and takes a minute.

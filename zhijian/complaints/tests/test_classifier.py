@@ -388,6 +388,7 @@ def test_evaluate_command_style_held_out(held_out_model, var_dir):
         call_command("complaints_evaluate")
 
 
+@pytest.mark.no_faketime  # time.sleep fails under libfaketime (EINVAL)
 def test_a_pure_model_is_fitted_once_per_machine(tmp_path, settings, csv_dict):
     """Two processes (here threads, each with its own lock file handle) wanting the same model at
     once: one fits it, the other waits and loads it; later callers load it from the cache."""
