@@ -78,8 +78,7 @@ def _event(case: RecallCase, type_: str, user, now, **parameters) -> RecallEvent
 
 
 def _locked(case: RecallCase, user, action: str = "change") -> RecallCase:
-    locked = RecallCase.objects.locked(user, case, _("This recall case is outside your scope."), action)
-    return locked
+    return RecallCase.objects.locked(user, case, _("This recall case is outside your scope."), action)
 
 
 def _require(case: RecallCase, *statuses) -> None:

@@ -81,8 +81,7 @@ def level_for(deaths: int, serious_injuries: int, loss: Decimal | int | float) -
 
 
 def _locked_incident(incident: Incident, user, action: str = "change") -> Incident:
-    locked = Incident.objects.locked(user, incident, _("This incident is outside your scope."), action)
-    return locked
+    return Incident.objects.locked(user, incident, _("This incident is outside your scope."), action)
 
 
 FIGURES = ("deaths", "serious_injuries", "minor_injuries", "property_loss")
@@ -379,8 +378,7 @@ def open_alert(user, *, title: str, division, category, level: str, source: str 
 
 
 def _locked_alert(alert: Alert, user) -> Alert:
-    locked = Alert.objects.locked(user, alert, _("This alert is outside your scope."))
-    return locked
+    return Alert.objects.locked(user, alert, _("This alert is outside your scope."))
 
 
 ALERT_MOVES = {

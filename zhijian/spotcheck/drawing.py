@@ -45,8 +45,7 @@ class DrawFailed(ValidationError):
 
 
 def _locked_plan(plan: Plan, user) -> Plan:
-    locked = Plan.objects.locked(user, plan, _("This plan is outside your scope."))
-    return locked
+    return Plan.objects.locked(user, plan, _("This plan is outside your scope."))
 
 
 def division_prefixes(plan: Plan) -> list[str]:

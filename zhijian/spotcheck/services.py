@@ -236,8 +236,7 @@ def apply(task: Task, name: str, user, data: dict | None = None, *, on: dt.date 
     if t is None:
         raise TransitionError(_("Unknown step %(name)s.") % {"name": name})
     # Lock the row and re-read it inside the user's scope for changes.
-    locked = Task.objects.locked(user, task, _("This task is outside your scope."))
-    task = locked
+    task = Task.objects.locked(user, task, _("This task is outside your scope."))
     role = S.scope_for(user).role
     if role not in t.roles and not user.is_superuser:
         raise PermissionDenied(_("Your role cannot %(step)s.") % {"step": t.label or t.name})
@@ -274,8 +273,7 @@ def _record_credit_event(task: Task, step: str, on: dt.date) -> None:
 def publish_result(task: Task, user, *, on: dt.date | None = None) -> Task:
     """Publish a task's result on the portal (一公开); not while an objection can still change it."""
     on = on or today()
-    locked = Task.objects.locked(user, task, _("This task is outside your scope."))
-    task = locked
+    task = Task.objects.locked(user, task, _("This task is outside your scope."))
     if S.scope_for(user).role not in OFFICERS and not user.is_superuser:
         raise PermissionDenied(_("Only officers publish results."))
     if task.published_on:

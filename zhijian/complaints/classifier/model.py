@@ -506,14 +506,9 @@ def load(path: Path | str) -> ComplaintClassifier:
         return model
 
 
-def shared_cache_dir() -> Path:
-    """Where models that are pure functions of their inputs are kept across ``VAR_DIR``\ s."""
-    return Path(settings.CLASSIFIER_CACHE_DIR)
-
-
 def fitted_once(name: str, fit) -> ComplaintClassifier:
     """The model ``name`` — a hash of everything it is fitted from — fitted by ``fit()`` once on
-    this machine and kept in :func:`shared_cache_dir`.
+    this machine and kept in ``settings.CLASSIFIER_CACHE_DIR`` (shared by every ``VAR_DIR``).
 
     Processes that need the same model at the same time (the two test passes, a web and a
     worker process) wait on one lock file instead of each fitting it; the model is written to a
@@ -521,7 +516,7 @@ def fitted_once(name: str, fit) -> ComplaintClassifier:
     """
     import fcntl
 
-    root = shared_cache_dir()
+    root = Path(settings.CLASSIFIER_CACHE_DIR)
     path = root / name
     if not (path / META_FILE).exists():
         root.mkdir(parents=True, exist_ok=True)
