@@ -62,7 +62,7 @@ def element_value(element: DataElement, prefix: str, period: str, *, cache=None)
     if element.kind == DataElement.Kind.COMPUTED:
         covered = [p for p in subs if p in _covered_months(cache)]
         if not covered:
-            return None, _("#{%(code)s} has not been computed for the period") % {"code": element.code}
+            return None, _("%(element)s has not been computed for the period") % {"element": element}
         if element.aggregation == DataElement.Aggregation.LAST:
             return per.get(max(covered), Decimal(0)), ""
         return sum((per.get(p, Decimal(0)) for p in covered), Decimal(0)), ""

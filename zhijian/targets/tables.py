@@ -1,13 +1,13 @@
 """Tables of the targets list pages."""
 import django_tables2 as tables
 
-from zhijian.core.tables import BaseTable
+from zhijian.core.tables import BaseTable, CodeColumn
 
 from . import models
 
 
 class DataElementTable(BaseTable):
-    code = tables.Column(linkify=True)
+    code = CodeColumn(linkify=True)
 
     class Meta(BaseTable.Meta):
         model = models.DataElement
@@ -15,7 +15,9 @@ class DataElementTable(BaseTable):
 
 
 class IndicatorTable(BaseTable):
-    code = tables.Column(linkify=True)
+    code = CodeColumn(linkify=True)
+    numerator = CodeColumn()
+    denominator = CodeColumn()
 
     class Meta(BaseTable.Meta):
         model = models.Indicator
