@@ -151,6 +151,7 @@ def walk(client: Client, keys: dict[str, str], usernames: set[str]) -> tuple[lis
     return findings, walked
 
 
+@pytest.mark.walk
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", ROLES)
 def test_no_internal_key_is_shown_in_the_chinese_interface(demo, username):
