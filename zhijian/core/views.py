@@ -231,6 +231,7 @@ class ObjectDetailView(ScopedObjectMixin, View):
 
     template_name = "generic/object_detail.html"
     detail_fields: tuple[str, ...] = ()  # fields shown in the attributes list
+    code_fields: tuple[str, ...] = ()  # of those, codes and expressions a user types (set in <code>)
 
     def get_object(self, pk):
         return get_object_or_404(self.get_queryset(), pk=pk)
@@ -241,7 +242,7 @@ class ObjectDetailView(ScopedObjectMixin, View):
         for name in self.detail_fields if names is None else names:
             field = self.model._meta.get_field(name)
             row = {"name": name, "label": field.verbose_name, "value": None, "url": None,
-                   "items": None, "boolean": False}
+                   "items": None, "boolean": False, "code": name in self.code_fields}
             if field.many_to_many:
                 row["items"] = [{"value": o, "url": _absolute_url(o)} for o in getattr(obj, name).all()]
             elif field.is_relation:

@@ -54,6 +54,7 @@ class DataElementDetailView(generic.ObjectDetailView):
     model = models.DataElement
     detail_fields = ("code", "name_zh", "unit", "kind", "computed_key", "period_type", "aggregation",
                      "source")
+    code_fields = ("code", "computed_key")
 
 
 class DataElementEditView(generic.ObjectEditView):
@@ -71,6 +72,7 @@ class IndicatorDetailView(generic.ObjectDetailView):
     model = models.Indicator
     detail_fields = ("code", "name_zh", "numerator", "denominator", "factor", "unit", "decimals",
                      "description")
+    code_fields = ("code", "numerator", "denominator")
 
 
 class IndicatorEditView(generic.ObjectEditView):
