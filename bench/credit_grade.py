@@ -1,7 +1,7 @@
 """Benchmark: credit grading at province scale -- 14 M enterprises, 100 M events -- on DuckDB.
 
     .venv/bin/python bench/credit_grade.py [--enterprises 14000000] [--events 100000000]
-        [--sample 100000] [--spark-events 1000000] [--data DIR] [--keep]
+        [--sample 100000] [--spark-events 1000000] [--data DIR] [--keep] [--load-postgres]
 
 1. generates the three Parquet tables of a grading snapshot (``zhijian.analytics.snapshot``
    layout: events clustered by enterprise) directly with numpy/pyarrow, in chunks, from a fixed
@@ -25,7 +25,10 @@
 4. PySpark (local mode, 2 cores): the same job on a ``--spark-events`` slice (session start
    reported separately); 0 skips it;
 5. the bulk-load rate of grades into the (SQLite) database through ``run_grading`` on the
-   sample, for information (not part of the 60 s target).
+   sample, for information (not part of the 60 s target);
+6. with ``--load-postgres``: ``bench/credit_load.py`` on the same files -- every grade's
+   explanation built by the engine and the grades loaded into PostgreSQL with COPY, against the
+   previous Python load in the same run (target: 14 M grades in under 10 minutes).
 
 Run the final measurement when the machine is idle (the load average is printed).
 """
@@ -74,6 +77,9 @@ def parse_args(argv=None):
     p.add_argument("--data", default=str(Path(tempfile.gettempdir()) / "zhijian-bench-credit"),
                    help="directory of the generated Parquet files (reused when the arguments match)")
     p.add_argument("--keep", action="store_true", help="keep the generated files")
+    p.add_argument("--load-postgres", action="store_true",
+                   help="then time the load-back of every grade with its explanation into PostgreSQL "
+                        "(bench/credit_load.py, server from PGHOST/PGPORT/PGUSER)")
     return p.parse_args(argv)
 
 
@@ -400,7 +406,16 @@ def _main(args, data: Path, work: Path) -> int:
           f"{job_s:.2f} s, {rate:,.0f} events/s (target < {target:.0f} s: "
           f"{'met' if job_s < target else 'NOT met'}); naive ORM loop {naive_full:,.0f} s extrapolated; "
           f"ratio {naive_full / job_s:,.0f}x" + (f"; PySpark {spc['events']:,}-event slice {spark_s:.2f} s" if spark_s else ""))
-    return 0 if same and ordered else 1
+    if not (same and ordered):
+        return 1
+    if args.load_postgres:
+        # a process of its own: this one's Django is set up on SQLite
+        import subprocess
+
+        return subprocess.call([sys.executable, str(ROOT / "bench" / "credit_load.py"), "--data", str(data),
+                                "--enterprises", str(args.enterprises), "--events", str(args.events),
+                                "--seed", str(args.seed)])
+    return 0
 
 
 if __name__ == "__main__":
